@@ -1,0 +1,36 @@
+namespace MechInterp.Backends;
+
+/// <summary>Element-wise unary primitives every backend implements.</summary>
+internal enum UnaryOp
+{
+    Neg, Abs, Exp, Log, Sqrt, Rsqrt, Tanh, Sigmoid, Relu,
+    /// <summary>Exact GELU: x * Phi(x) with the error function.</summary>
+    Gelu,
+    /// <summary>Tanh-approximated GELU (HF "gelu_new" / "gelu_pytorch_tanh").</summary>
+    GeluTanh,
+    Silu, Sign, Sin, Cos, Square, Reciprocal,
+    /// <summary>Logical not (Bool input and output).</summary>
+    LogicalNot,
+}
+
+/// <summary>Element-wise binary primitives with NumPy broadcasting.</summary>
+internal enum BinaryOp
+{
+    Add, Sub, Mul, Div, Pow, Maximum, Minimum,
+    /// <summary>Comparisons produce Bool.</summary>
+    Eq, Ne, Lt, Le, Gt, Ge,
+    /// <summary>Logical ops on Bool.</summary>
+    And, Or,
+}
+
+/// <summary>Reductions over one dimension.</summary>
+internal enum ReduceOp
+{
+    Sum, Mean, Max, Min,
+    /// <summary>Index of the maximum (Int64 result).</summary>
+    ArgMax,
+    /// <summary>Index of the minimum (Int64 result).</summary>
+    ArgMin,
+    /// <summary>log(sum(exp(x))), numerically stable.</summary>
+    LogSumExp,
+}

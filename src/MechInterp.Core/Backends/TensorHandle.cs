@@ -1,0 +1,29 @@
+namespace MechInterp.Backends;
+
+/// <summary>A backend's own representation of a tensor's data (storage plus view geometry).
+/// Handles are owned by exactly one <see cref="Tensor"/>; views get their own handle sharing storage.</summary>
+internal abstract class TensorHandle : IDisposable
+{
+    /// <summary>Shape of the tensor this handle represents.</summary>
+    public abstract long[] Shape { get; }
+
+    /// <summary>Element type.</summary>
+    public abstract DType DType { get; }
+
+    /// <summary>The backend that made this handle.</summary>
+    public abstract IBackend Backend { get; }
+
+    /// <summary>Releases the storage reference (native memory on Torch, a pooled buffer on the CPU).</summary>
+    public abstract void Dispose();
+
+    /// <summary>Number of elements.</summary>
+    public long NumElements
+    {
+        get
+        {
+            long n = 1;
+            foreach (var d in Shape) n *= d;
+            return n;
+        }
+    }
+}

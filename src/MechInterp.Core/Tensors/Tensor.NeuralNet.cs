@@ -1,0 +1,100 @@
+using MechInterp.Autograd;
+
+namespace MechInterp;
+
+public sealed partial class Tensor
+{
+    /// <summary>Numerically stable softmax over <paramref name="dim"/>.</summary>
+    public Tensor Softmax(int dim = -1)
+    {
+        int d = NormalizeDim(dim, Rank);
+        var x = this;
+        var r = new Tensor(Backend.Softmax(Handle, d, log: false));
+        AutogradRecorder.Record(r, "softmax", [x], g => [r * (g - (g * r).Sum(d, keepDim: true))]);
+        return r;
+    }
+
+    /// <summary>Numerically stable log-softmax over <paramref name="dim"/>.</summary>
+    public Tensor LogSoftmax(int dim = -1)
+    {
+        int d = NormalizeDim(dim, Rank);
+        var x = this;
+        var r = new Tensor(Backend.Softmax(Handle, d, log: true));
+        AutogradRecorder.Record(r, "log_softmax", [x], g => [g - r.Exp() * g.Sum(d, keepDim: true)]);
+        return r;
+    }
+
+    /// <summary>Layer norm over the last dim with optional affine weight and bias ([d]).</summary>
+    public Tensor LayerNorm(Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
+    {
+        CheckNormParam(weight, "LayerNorm weight");
+        CheckNormParam(bias, "LayerNorm bias");
+        var x = this;
+        var w = weight?.To(DType);
+        var b = bias?.To(DType);
+        var r = new Tensor(Backend.LayerNorm(Handle, w?.Handle, b?.Handle, eps));
+        var inputs = new List<Tensor> { x };
+        if (w is not null) inputs.Add(w);
+        if (b is not null) inputs.Add(b);
+        AutogradRecorder.Record(r, "layer_norm", [.. inputs], g =>
+        {
+            long n = x.Shape[^1];
+            var mean = x.Mean(-1, keepDim: true);
+            var centered = x - mean;
+            var rstd = (centered.Square().Mean(-1, keepDim: true) + eps).Rsqrt();
+            var xhat = centered * rstd;
+            var gx = w is null ? g : g * w;
+            var dx = rstd * (gx - gx.Mean(-1, keepDim: true) - xhat * (gx * xhat).Mean(-1, keepDim: true));
+            var grads = new List<Tensor?> { dx };
+            if (w is not null) grads.Add((g * xhat).SumToShape([n]));
+            if (b is not null) grads.Add(g.SumToShape([n]));
+            return [.. grads];
+        });
+        return r;
+    }
+
+    /// <summary>RMS norm over the last dim: x / sqrt(mean(x²) + eps) * w.</summary>
+    public Tensor RmsNorm(Tensor? weight = null, double eps = 1e-6)
+    {
+        CheckNormParam(weight, "RmsNorm weight");
+        var x = this;
+        var w = weight?.To(DType);
+        var r = new Tensor(Backend.RmsNorm(Handle, w?.Handle, eps));
+        Tensor[] inputs = w is null ? [x] : [x, w];
+        AutogradRecorder.Record(r, "rms_norm", inputs, g =>
+        {
+            long n = x.Shape[^1];
+            var rrms = (x.Square().Mean(-1, keepDim: true) + eps).Rsqrt();
+            var xhat = x * rrms;
+            var gx = w is null ? g : g * w;
+            var dx = rrms * (gx - xhat * (gx * xhat).Mean(-1, keepDim: true));
+            return w is null ? [dx] : [dx, (g * xhat).SumToShape([n])];
+        });
+        return r;
+    }
+
+    private void CheckNormParam(Tensor? p, string what)
+    {
+        if (p is null) return;
+        CheckSameDevice(this, p, what);
+        if (p.Rank != 1 || p.Shape[0] != Shape[^1])
+            throw new ArgumentException($"{what} has shape {ShapeString(p.Shape)} but the normalised dim has size {Shape[^1]} (input {ShapeString(Shape)})");
+    }
+
+    /// <summary>Cross-entropy of <paramref name="logits"/> [N, C] (or [..., C]) against Int64 class
+    /// <paramref name="targets"/> [N] (or [...]); mean over entries unless <paramref name="reduction"/> is "none" or "sum".</summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets, string reduction = "mean")
+    {
+        if (logits.Rank != targets.Rank + 1 || !logits.Shape[..^1].AsSpan().SequenceEqual(targets.Shape))
+            throw new ArgumentException($"CrossEntropy: logits {ShapeString(logits.Shape)} need targets of shape {ShapeString(logits.Shape[..^1])}, got {ShapeString(targets.Shape)}");
+        var logp = logits.LogSoftmax(-1);
+        var nll = -logp.Gather(-1, targets.To(DType.Int64).Unsqueeze(-1)).Squeeze(-1);
+        return reduction switch
+        {
+            "mean" => nll.Mean(),
+            "sum" => nll.Sum(),
+            "none" => nll,
+            _ => throw new ArgumentException($"unknown reduction '{reduction}': use \"mean\", \"sum\" or \"none\"", nameof(reduction)),
+        };
+    }
+}
