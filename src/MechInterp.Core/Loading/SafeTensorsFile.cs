@@ -1,0 +1,212 @@
+using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
+
+namespace MechInterp;
+
+/// <summary>
+/// A read-only view of a <c>.safetensors</c> file. The file is memory-mapped; opening it parses and validates
+/// the header only, and tensors are materialised one at a time by <see cref="Read"/> (or copied into caller
+/// memory by <see cref="ReadFloats"/> / <see cref="ReadBytes"/>). Every malformed input raises
+/// <see cref="SafeTensorsFormatException"/>. Reading is thread-safe; disposing while reading is not.
+/// </summary>
+public sealed unsafe class SafeTensorsFile : IDisposable
+{
+    /// <summary>The largest header accepted (100 MB); real headers are kilobytes to a few megabytes.</summary>
+    public const long MaxHeaderBytes = 100_000_000;
+
+    private const int ChunkBytes = 1 << 24;
+
+    private readonly MemoryMappedFile _map;
+    private readonly MemoryMappedViewAccessor _view;
+    private readonly SafeTensorsHeader _header;
+    private byte* _base;
+
+    private SafeTensorsFile(string path)
+    {
+        Path = path;
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+        try
+        {
+            FileLength = stream.Length;
+            if (FileLength < 8)
+                throw new SafeTensorsFormatException(path, null, $"the file is {FileLength} bytes long, too short for the 8-byte header length: it is truncated or empty");
+            _map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+        try
+        {
+            _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            _base = p + _view.PointerOffset;
+            _header = ParseHeader(new ReadOnlySpan<byte>(_base, 8), path, FileLength, this);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens and validates <paramref name="path"/>. Throws <see cref="SafeTensorsFormatException"/>
+    /// when the file is malformed and <see cref="FileNotFoundException"/> when it does not exist.</summary>
+    /// <param name="path">The .safetensors file.</param>
+    public static SafeTensorsFile Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"safetensors file '{path}' does not exist", path);
+        return new SafeTensorsFile(path);
+    }
+
+    /// <summary>The file's path, as given to <see cref="Open"/>.</summary>
+    public string Path { get; }
+
+    /// <summary>The file's size in bytes.</summary>
+    public long FileLength { get; }
+
+    /// <summary>Length of the JSON header in bytes (the value of the first 8 bytes).</summary>
+    public long HeaderLength { get; private set; }
+
+    /// <summary>Offset of the data section (8 + <see cref="HeaderLength"/>).</summary>
+    public long DataOffset => 8 + HeaderLength;
+
+    /// <summary>The <c>__metadata__</c> string map (empty when the file has none).</summary>
+    public IReadOnlyDictionary<string, string> Metadata => _header.Metadata;
+
+    /// <summary>Every tensor name, in ordinal order.</summary>
+    public IReadOnlyList<string> Names => _header.Names;
+
+    /// <summary>The entry of every tensor, in name order.</summary>
+    public IEnumerable<SafeTensorInfo> Tensors => _header.Names.Select(n => _header.Tensors[n]);
+
+    /// <summary>True when the file holds a tensor called <paramref name="name"/>.</summary>
+    public bool Contains(string name) => _header.Tensors.ContainsKey(name);
+
+    /// <summary>The entry of <paramref name="name"/>, or false when the file has no such tensor.</summary>
+    public bool TryGetInfo(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SafeTensorInfo? info) =>
+        _header.Tensors.TryGetValue(name, out info);
+
+    /// <summary>The entry (dtype, shape, byte range) of <paramref name="name"/>; throws
+    /// <see cref="KeyNotFoundException"/> naming the file when absent.</summary>
+    public SafeTensorInfo GetInfo(string name)
+    {
+        if (_header.Tensors.TryGetValue(name, out var info)) return info;
+        var near = _header.Names.Where(n => n.Contains(LastPart(name), StringComparison.Ordinal)).Take(5).ToArray();
+        var hint = near.Length > 0 ? $"; similar names: {string.Join(", ", near)}" : "";
+        throw new KeyNotFoundException($"tensor '{name}' is not in '{Path}' ({_header.Names.Length} tensors){hint}");
+    }
+
+    /// <summary>The dtype <see cref="Read"/> produces when none is asked for: the stored dtype, except that
+    /// F16 and BF16 are read as Float32 (the compute type; the upcast is exact).</summary>
+    public static DType DefaultReadDType(DType stored) =>
+        stored is DType.Float16 or DType.BFloat16 ? DType.Float32 : stored;
+
+    /// <summary>Materialises tensor <paramref name="name"/> as <paramref name="dtype"/> (default:
+    /// <see cref="DefaultReadDType"/>) on <paramref name="device"/> (default: <see cref="Device.Cpu"/>).</summary>
+    public Tensor Read(string name, DType? dtype = null, Device? device = null)
+    {
+        var info = GetInfo(name);
+        var target = dtype ?? DefaultReadDType(info.DType);
+        var data = ReadArray(info, target);
+        return Tensor.FromArray(data, info.ShapeArray(), target, device ?? Device.Cpu);
+    }
+
+    /// <summary>The elements of <paramref name="name"/> converted to <typeparamref name="T"/> (float, double,
+    /// Half, long, int, byte or bool), row-major.</summary>
+    public T[] ReadArray<T>(string name) => (T[])ReadArray(GetInfo(name), Tensor.DTypeOf<T>());
+
+    /// <summary>Converts the elements of <paramref name="name"/> to float32 into <paramref name="destination"/>,
+    /// whose length must equal the tensor's element count. Allocates nothing.</summary>
+    public void ReadFloats(string name, Span<float> destination)
+    {
+        var info = GetInfo(name);
+        if (destination.Length != info.NumElements)
+            throw new ArgumentException($"tensor '{name}' of '{Path}' has {info.NumElements} elements but the destination holds {destination.Length}", nameof(destination));
+        int size = info.DType.ElementSize();
+        int perChunk = ChunkBytes / size;
+        for (long done = 0; done < info.NumElements; done += perChunk)
+        {
+            int n = (int)Math.Min(perChunk, info.NumElements - done);
+            SafeTensorsConvert.ToSingle(Bytes(info.FileOffset + done * size, n * size), info.DType, destination.Slice((int)done, n));
+        }
+    }
+
+    /// <summary>Copies the stored little-endian bytes of <paramref name="name"/> into <paramref name="destination"/>,
+    /// whose length must equal <see cref="SafeTensorInfo.ByteLength"/>.</summary>
+    public void ReadBytes(string name, Span<byte> destination)
+    {
+        var info = GetInfo(name);
+        if (destination.Length != info.ByteLength)
+            throw new ArgumentException($"tensor '{name}' of '{Path}' has {info.ByteLength} bytes but the destination holds {destination.Length}", nameof(destination));
+        for (long done = 0; done < info.ByteLength; done += ChunkBytes)
+        {
+            int n = (int)Math.Min(ChunkBytes, info.ByteLength - done);
+            Bytes(info.FileOffset + done, n).CopyTo(destination.Slice((int)done, n));
+        }
+    }
+
+    /// <summary>The elements of <paramref name="info"/> converted to <paramref name="target"/>, in the array type
+    /// <see cref="Tensor.FromArray(Array, long[], DType, Device)"/> takes.</summary>
+    internal Array ReadArray(SafeTensorInfo info, DType target)
+    {
+        if (info.NumElements > Array.MaxLength)
+            throw new NotSupportedException($"tensor '{info.Name}' of '{Path}' has {info.NumElements} elements, more than a .NET array holds ({Array.MaxLength}); read it in parts with ReadBytes");
+        var result = SafeTensorsConvert.Allocate(target, (int)info.NumElements);
+        int size = info.DType.ElementSize();
+        int perChunk = ChunkBytes / size;
+        for (long done = 0; done < info.NumElements; done += perChunk)
+        {
+            int n = (int)Math.Min(perChunk, info.NumElements - done);
+            SafeTensorsConvert.Convert(Bytes(info.FileOffset + done * size, n * size), info.DType, result, (int)done);
+        }
+        return result;
+    }
+
+    private ReadOnlySpan<byte> Bytes(long offset, int length)
+    {
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        if (offset < 0 || length < 0 || offset > FileLength - length)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"byte range [{offset}, {offset + length}) is outside '{Path}' ({FileLength} bytes)");
+        return new ReadOnlySpan<byte>(_base + offset, length);
+    }
+
+    private static SafeTensorsHeader ParseHeader(ReadOnlySpan<byte> lengthBytes, string path, long fileLength, SafeTensorsFile file)
+    {
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (n > (ulong)MaxHeaderBytes)
+            throw new SafeTensorsFormatException(path, null, $"the header length field says {n} bytes, more than the {MaxHeaderBytes}-byte limit: the file is not safetensors or is damaged");
+        if ((long)n > fileLength - 8)
+            throw new SafeTensorsFormatException(path, null, $"the header length field says {n} bytes but only {fileLength - 8} follow it: the file is truncated");
+        if (n < 2)
+            throw new SafeTensorsFormatException(path, null, $"the header length field says {n} bytes, too short for a JSON object");
+        file.HeaderLength = (long)n;
+        long headerEnd = 8 + (long)n;
+        return SafeTensorsHeader.Parse(file.Bytes(8, (int)n), headerEnd, fileLength - headerEnd, path);
+    }
+
+    private static string LastPart(string name)
+    {
+        int dot = name.LastIndexOf('.');
+        return dot >= 0 && dot < name.Length - 1 ? name[(dot + 1)..] : name;
+    }
+
+    /// <summary>Unmaps the file. Tensors already read stay valid (they own copies of the data).</summary>
+    public void Dispose()
+    {
+        if (_base != null)
+        {
+            _base = null;
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        }
+        _view?.Dispose();
+        _map?.Dispose();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"SafeTensorsFile('{Path}', {_header.Names.Length} tensors)";
+}
