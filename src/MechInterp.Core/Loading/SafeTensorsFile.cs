@@ -58,6 +58,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public static SafeTensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("safetensors files are little-endian; reading them on a big-endian machine is not supported");
         if (!File.Exists(path))
             throw new FileNotFoundException($"safetensors file '{path}' does not exist", path);
         return new SafeTensorsFile(path);

@@ -1,0 +1,43 @@
+namespace MechInterp;
+
+/// <summary>One tensor to write: its name, dtype, shape and row-major data in the array type
+/// <see cref="Tensor.FromArray(Array, long[], DType, Device)"/> uses (float[], double[], Half[], ushort[] for
+/// BFloat16 bits, long[], int[], byte[], bool[]).</summary>
+internal sealed record SafeTensorsEntry(string Name, DType DType, long[] Shape, Array Data)
+{
+    /// <summary>The CLR element type that holds <paramref name="dtype"/>.</summary>
+    public static Type ElementTypeOf(DType dtype) => dtype switch
+    {
+        DType.Float32 => typeof(float),
+        DType.Float64 => typeof(double),
+        DType.Float16 => typeof(Half),
+        DType.BFloat16 => typeof(ushort),
+        DType.Int64 => typeof(long),
+        DType.Int32 => typeof(int),
+        DType.UInt8 => typeof(byte),
+        DType.Bool => typeof(bool),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
+    };
+
+    /// <summary>Copies a tensor's elements out (row-major, in its own dtype).</summary>
+    public static SafeTensorsEntry FromTensor(string name, Tensor tensor) =>
+        new(name, tensor.DType, (long[])tensor.Shape.Clone(), tensor.Backend.ToArray(tensor.Handle));
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the tensor when the data does not fit the dtype and shape.</summary>
+    public void Validate()
+    {
+        if (Name == "__metadata__")
+            throw new ArgumentException("'__metadata__' is reserved by the safetensors format and cannot name a tensor; rename it");
+        var want = ElementTypeOf(DType);
+        if (Data.GetType().GetElementType() != want || Data.Rank != 1)
+            throw new ArgumentException($"tensor '{Name}': {DType} data must be a {want.Name}[], got {Data.GetType().Name}");
+        long n = 1;
+        foreach (var d in Shape)
+        {
+            if (d < 0) throw new ArgumentException($"tensor '{Name}': negative dimension in shape {Tensor.ShapeString(Shape)}");
+            n = checked(n * d);
+        }
+        if (n != Data.LongLength)
+            throw new ArgumentException($"tensor '{Name}': {Data.LongLength} values do not fill shape {Tensor.ShapeString(Shape)} ({n} elements)");
+    }
+}
