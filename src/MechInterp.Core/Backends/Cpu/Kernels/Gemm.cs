@@ -1,27 +1,38 @@
+using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics;
+
 namespace MechInterp.Backends.Cpu.Kernels;
 
-/// <summary>General matrix multiply over raw pointers with arbitrary operand strides.</summary>
+/// <summary>
+/// General matrix multiply over raw pointers with arbitrary operand strides (so transposed operands need no copy).
+/// Single precision runs a packed, cache-blocked, register-blocked kernel (AVX-512, AVX2+FMA or scalar, chosen
+/// at JIT time), split across cores; a few-row A (decode) takes a bandwidth-bound GEMV path.
+/// </summary>
 internal static unsafe class Gemm
 {
     // C(i,j) (+)= sum_k A(i,k) B(k,j); A(i,k) = a[i*aRowStride + k*aColStride]; B(k,j) = b[k*bRowStride + j*bColStride];
     // C(i,j) = c[i*ldc + j]. accumulate=false overwrites C. threads: max degree of parallelism (0 = all cores).
+
+    /// <summary>The micro-kernel family this process uses: "avx512", "avx2" or "scalar".</summary>
+    public static string Isa => UseAvx512 ? "avx512" : UseAvx2 ? "avx2" : "scalar";
+
+    private static bool UseAvx512 => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    private static bool UseAvx2 => Fma.IsSupported && Avx2.IsSupported && Vector256.IsHardwareAccelerated;
 
     /// <summary>Single-precision GEMM: C = A·B (or C += A·B when <paramref name="accumulate"/>).</summary>
     public static void Sgemm(int m, int n, int k, float* a, long aRowStride, long aColStride, float* b, long bRowStride, long bColStride, float* c, long ldc, bool accumulate, int threads)
     {
         Validate(m, n, k, ldc, threads);
         if (m == 0 || n == 0) return;
-        for (int i = 0; i < m; i++)
+        if (k == 0)
         {
-            float* ci = c + i * ldc;
-            if (!accumulate) new Span<float>(ci, n).Clear();
-            for (int p = 0; p < k; p++)
-            {
-                float av = a[i * aRowStride + p * aColStride];
-                float* bp = b + p * bRowStride;
-                for (int j = 0; j < n; j++) ci[j] += av * bp[j * bColStride];
-            }
+            if (!accumulate) ClearRows(c, m, n, ldc);
+            return;
         }
+        if (UseAvx512) Dispatch<SgemmKernelAvx512>(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, threads);
+        else if (UseAvx2) Dispatch<SgemmKernelAvx2>(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, threads);
+        else Dispatch<SgemmKernelScalar>(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, threads);
     }
 
     /// <summary>Double-precision GEMM: C = A·B (or C += A·B when <paramref name="accumulate"/>).</summary>
@@ -29,17 +40,55 @@ internal static unsafe class Gemm
     {
         Validate(m, n, k, ldc, threads);
         if (m == 0 || n == 0) return;
-        for (int i = 0; i < m; i++)
+        GemmDouble.Run(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, threads);
+    }
+
+    private static void Dispatch<TK>(int m, int n, int k, float* a, long ars, long acs, float* b, long brs, long bcs,
+        float* c, long ldc, bool accumulate, int threads) where TK : struct, ISgemmKernel
+    {
+        int workers = GemmParallel.Degree(threads, 2.0 * m * n * k);
+        nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
+
+        if (GemmSmallM.Supports(m, brs, bcs))
         {
-            double* ci = c + i * ldc;
-            if (!accumulate) new Span<double>(ci, n).Clear();
-            for (int p = 0; p < k; p++)
+            // Bandwidth bound: split the columns of B (and C) across workers in cache-line multiples.
+            workers = Math.Min(workers, Math.Max(1, n / 64));
+            GemmParallel.Run(workers, w =>
             {
-                double av = a[i * aRowStride + p * aColStride];
-                double* bp = b + p * bRowStride;
-                for (int j = 0; j < n; j++) ci[j] += av * bp[j * bColStride];
-            }
+                var (j0, nb) = GemmParallel.Chunk(n, workers, w, 16);
+                if (nb == 0) return;
+                float* bw = (float*)pb + j0 * bcs;
+                float* cw = (float*)pc + j0;
+                if (bcs == 1) GemmSmallM.RowMajorB(m, nb, k, (float*)pa, ars, acs, bw, brs, cw, ldc, accumulate);
+                else GemmSmallM.ColumnMajorB(m, nb, k, (float*)pa, ars, acs, bw, bcs, cw, ldc, accumulate);
+            });
+            return;
         }
+
+        // Split the dimension with more register tiles; each worker owns a disjoint block of C.
+        int nTiles = (n + TK.Nr - 1) / TK.Nr, mTiles = (m + TK.Mr - 1) / TK.Mr;
+        bool splitN = nTiles >= mTiles;
+        workers = Math.Min(workers, splitN ? nTiles : mTiles);
+        GemmParallel.Run(workers, w =>
+        {
+            if (splitN)
+            {
+                var (j0, nb) = GemmParallel.Chunk(n, workers, w, TK.Nr);
+                if (nb > 0)
+                    GemmBlocked.Run<TK>(m, nb, k, (float*)pa, ars, acs, (float*)pb + j0 * bcs, brs, bcs, (float*)pc + j0, ldc, accumulate);
+            }
+            else
+            {
+                var (i0, mb) = GemmParallel.Chunk(m, workers, w, TK.Mr);
+                if (mb > 0)
+                    GemmBlocked.Run<TK>(mb, n, k, (float*)pa + i0 * ars, ars, acs, (float*)pb, brs, bcs, (float*)pc + i0 * ldc, ldc, accumulate);
+            }
+        });
+    }
+
+    private static void ClearRows(float* c, int m, int n, long ldc)
+    {
+        for (int i = 0; i < m; i++) new Span<float>(c + i * ldc, n).Clear();
     }
 
     private static void Validate(int m, int n, int k, long ldc, int threads)

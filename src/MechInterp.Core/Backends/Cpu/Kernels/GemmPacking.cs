@@ -1,0 +1,116 @@
+using System.Runtime.Intrinsics;
+
+namespace MechInterp.Backends.Cpu.Kernels;
+
+/// <summary>
+/// Packs strided blocks of A and B into the contiguous, zero-padded panels the micro-kernels read.
+/// Packing handles any strides, so transposed (or otherwise strided) operands need no separate copy.
+/// </summary>
+internal static unsafe class GemmPacking
+{
+    /// <summary>
+    /// Packs the <paramref name="mc"/>×<paramref name="kc"/> block A(i,p) = a[i*rs + p*cs] into panels of
+    /// <paramref name="mr"/> rows: panel q holds dst[q*mr*kc + p*mr + r] = A(q*mr + r, p), zero rows past mc.
+    /// </summary>
+    public static void PackA(int mc, int kc, float* a, long rs, long cs, int mr, float* dst)
+    {
+        for (int i0 = 0; i0 < mc; i0 += mr)
+        {
+            int rows = Math.Min(mr, mc - i0);
+            float* src = a + i0 * rs;
+            if (rows == mr && cs == 1 && mr == 8)
+            {
+                PackA8RowMajor(kc, src, rs, dst);
+            }
+            else if (rs == 1 && rows == mr)
+            {
+                // Column-major A (a transposed operand): each step p is mr contiguous floats.
+                for (int p = 0; p < kc; p++)
+                    new ReadOnlySpan<float>(src + p * cs, mr).CopyTo(new Span<float>(dst + p * mr, mr));
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    float* d = dst + p * mr;
+                    float* s = src + p * cs;
+                    int r = 0;
+                    for (; r < rows; r++) d[r] = s[r * rs];
+                    for (; r < mr; r++) d[r] = 0f;
+                }
+            }
+            dst += (long)mr * kc;
+        }
+    }
+
+    /// <summary>Eight row-major rows interleaved step by step (the common A layout for the AVX-512 kernel).</summary>
+    private static void PackA8RowMajor(int kc, float* src, long rs, float* dst)
+    {
+        float* r0 = src, r1 = src + rs, r2 = src + 2 * rs, r3 = src + 3 * rs;
+        float* r4 = src + 4 * rs, r5 = src + 5 * rs, r6 = src + 6 * rs, r7 = src + 7 * rs;
+        for (int p = 0; p < kc; p++)
+        {
+            float* d = dst + p * 8;
+            d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p];
+            d[4] = r4[p]; d[5] = r5[p]; d[6] = r6[p]; d[7] = r7[p];
+        }
+    }
+
+    /// <summary>
+    /// Packs the <paramref name="kc"/>×<paramref name="nc"/> block B(p,j) = b[p*rs + j*cs] into panels of
+    /// <paramref name="nr"/> columns: panel q holds dst[q*nr*kc + p*nr + j] = B(p, q*nr + j), zero columns past nc.
+    /// </summary>
+    public static void PackB(int kc, int nc, float* b, long rs, long cs, int nr, float* dst)
+    {
+        for (int j0 = 0; j0 < nc; j0 += nr)
+        {
+            int cols = Math.Min(nr, nc - j0);
+            float* src = b + j0 * cs;
+            if (cols == nr && cs == 1)
+                PackBRowMajorFull(kc, src, rs, nr, dst);
+            else if (cs < rs || cs == 1)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    float* d = dst + p * nr;
+                    float* s = src + p * rs;
+                    int j = 0;
+                    for (; j < cols; j++) d[j] = s[j * cs];
+                    for (; j < nr; j++) d[j] = 0f;
+                }
+            }
+            else
+            {
+                // Column-major B (a transposed operand): read each column contiguously, write with stride nr.
+                for (int j = 0; j < cols; j++)
+                {
+                    float* s = src + j * cs;
+                    float* d = dst + j;
+                    for (int p = 0; p < kc; p++) d[p * nr] = s[p * rs];
+                }
+                for (int j = cols; j < nr; j++)
+                    for (int p = 0; p < kc; p++) dst[p * nr + j] = 0f;
+            }
+            dst += (long)nr * kc;
+        }
+    }
+
+    private static void PackBRowMajorFull(int kc, float* src, long rs, int nr, float* dst)
+    {
+        if (Vector512.IsHardwareAccelerated && nr % 16 == 0)
+        {
+            for (int p = 0; p < kc; p++, src += rs, dst += nr)
+                for (int j = 0; j < nr; j += 16) Vector512.Store(Vector512.Load(src + j), dst + j);
+        }
+        else if (Vector256.IsHardwareAccelerated && nr % 8 == 0)
+        {
+            for (int p = 0; p < kc; p++, src += rs, dst += nr)
+                for (int j = 0; j < nr; j += 8) Vector256.Store(Vector256.Load(src + j), dst + j);
+        }
+        else
+        {
+            for (int p = 0; p < kc; p++, src += rs, dst += nr)
+                for (int j = 0; j < nr; j++) dst[j] = src[j];
+        }
+    }
+}
