@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MechInterp.Backends.Cpu.Kernels;
 
@@ -48,12 +49,37 @@ internal static unsafe class GemmPacking
     {
         float* r0 = src, r1 = src + rs, r2 = src + 2 * rs, r3 = src + 3 * rs;
         float* r4 = src + 4 * rs, r5 = src + 5 * rs, r6 = src + 6 * rs, r7 = src + 7 * rs;
-        for (int p = 0; p < kc; p++)
+        int p = 0;
+        if (Avx.IsSupported)
+        {
+            for (; p + 8 <= kc; p += 8)
+                Transpose8x8(Avx.LoadVector256(r0 + p), Avx.LoadVector256(r1 + p), Avx.LoadVector256(r2 + p), Avx.LoadVector256(r3 + p),
+                    Avx.LoadVector256(r4 + p), Avx.LoadVector256(r5 + p), Avx.LoadVector256(r6 + p), Avx.LoadVector256(r7 + p), dst + p * 8);
+        }
+        for (; p < kc; p++)
         {
             float* d = dst + p * 8;
             d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p];
             d[4] = r4[p]; d[5] = r5[p]; d[6] = r6[p]; d[7] = r7[p];
         }
+    }
+
+    /// <summary>Stores the transpose of the 8×8 block whose rows are <paramref name="r0"/>..<paramref name="r7"/> (row p of the output = column p).</summary>
+    private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst)
+    {
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst + 0, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + 8, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 16, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 24, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 32, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 40, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 48, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 56, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>
@@ -62,13 +88,19 @@ internal static unsafe class GemmPacking
     /// </summary>
     public static void PackB(int kc, int nc, float* b, long rs, long cs, int nr, float* dst)
     {
-        for (int j0 = 0; j0 < nc; j0 += nr)
+        int j0 = 0;
+        if (cs == 1 && nc >= nr)
+        {
+            // Row-major B: stream each row once, scattering its nr-wide pieces into the full panels.
+            j0 = nc / nr * nr;
+            PackBRowMajorFull(kc, j0 / nr, b, rs, nr, dst);
+            dst += (long)j0 * kc;
+        }
+        for (; j0 < nc; j0 += nr)
         {
             int cols = Math.Min(nr, nc - j0);
             float* src = b + j0 * cs;
-            if (cols == nr && cs == 1)
-                PackBRowMajorFull(kc, src, rs, nr, dst);
-            else if (cs < rs || cs == 1)
+            if (cs < rs || cs == 1)
             {
                 for (int p = 0; p < kc; p++)
                 {
@@ -95,22 +127,28 @@ internal static unsafe class GemmPacking
         }
     }
 
-    private static void PackBRowMajorFull(int kc, float* src, long rs, int nr, float* dst)
+    private static void PackBRowMajorFull(int kc, int panels, float* src, long rs, int nr, float* dst)
     {
-        if (Vector512.IsHardwareAccelerated && nr % 16 == 0)
+        long panelSize = (long)nr * kc;
+        for (int p = 0; p < kc; p++, src += rs)
         {
-            for (int p = 0; p < kc; p++, src += rs, dst += nr)
-                for (int j = 0; j < nr; j += 16) Vector512.Store(Vector512.Load(src + j), dst + j);
-        }
-        else if (Vector256.IsHardwareAccelerated && nr % 8 == 0)
-        {
-            for (int p = 0; p < kc; p++, src += rs, dst += nr)
-                for (int j = 0; j < nr; j += 8) Vector256.Store(Vector256.Load(src + j), dst + j);
-        }
-        else
-        {
-            for (int p = 0; p < kc; p++, src += rs, dst += nr)
-                for (int j = 0; j < nr; j++) dst[j] = src[j];
+            float* s = src;
+            float* d = dst + p * nr;
+            if (Vector512.IsHardwareAccelerated && nr % 16 == 0)
+            {
+                for (int q = 0; q < panels; q++, s += nr, d += panelSize)
+                    for (int j = 0; j < nr; j += 16) Vector512.Store(Vector512.Load(s + j), d + j);
+            }
+            else if (Vector256.IsHardwareAccelerated && nr % 8 == 0)
+            {
+                for (int q = 0; q < panels; q++, s += nr, d += panelSize)
+                    for (int j = 0; j < nr; j += 8) Vector256.Store(Vector256.Load(s + j), d + j);
+            }
+            else
+            {
+                for (int q = 0; q < panels; q++, s += nr, d += panelSize)
+                    for (int j = 0; j < nr; j++) d[j] = s[j];
+            }
         }
     }
 }
