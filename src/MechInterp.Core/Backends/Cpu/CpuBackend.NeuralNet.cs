@@ -1,0 +1,86 @@
+using MechInterp.Backends.Cpu.Kernels;
+
+namespace MechInterp.Backends.Cpu;
+
+internal sealed partial class CpuBackend
+{
+    /// <inheritdoc />
+    public TensorHandle Softmax(TensorHandle x, int dim, bool log)
+    {
+        var h = H(x);
+        if (h.DType is not (DType.Float32 or DType.Float64)) throw Unsupported(log ? "LogSoftmax" : "Softmax", h.DType);
+        if (dim != h.Rank - 1 && h.Rank > 0)
+        {
+            // move the dim last, work on rows, move it back
+            var perm = Enumerable.Range(0, h.Rank).Where(i => i != dim).Append(dim).ToArray();
+            var inverse = new int[h.Rank];
+            for (int i = 0; i < h.Rank; i++) inverse[perm[i]] = i;
+            using var moved = (CpuHandle)Permute(h, perm);
+            using var r = (CpuHandle)Softmax(moved, h.Rank - 1, log);
+            using var back = (CpuHandle)Permute(r, inverse);
+            return Contiguous(back);
+        }
+        if (h.DType == DType.Float32) return RowWise<float>(h, (s, d) => Kernels.Softmax.Row(s, d, log));
+        return RowWise<double>(h, (s, d) => Kernels.Softmax.Row(s, d, log));
+    }
+
+    /// <inheritdoc />
+    public TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps)
+    {
+        var h = H(x);
+        if (h.DType is not (DType.Float32 or DType.Float64)) throw Unsupported("LayerNorm", h.DType);
+        var w = weight is null ? null : Dense(H(weight));
+        var b = bias is null ? null : Dense(H(bias));
+        try
+        {
+            if (h.DType == DType.Float32)
+                return RowWise<float>(h, (s, d) => Norms.LayerNorm(s, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(), (float)eps, d));
+            return RowWise<double>(h, (s, d) => Norms.LayerNorm(s, w is null ? default : w.Span<double>(), b is null ? default : b.Span<double>(), eps, d));
+        }
+        finally
+        {
+            if (w is not null) Release(w, H(weight!));
+            if (b is not null) Release(b, H(bias!));
+        }
+    }
+
+    /// <inheritdoc />
+    public TensorHandle RmsNorm(TensorHandle x, TensorHandle? weight, double eps)
+    {
+        var h = H(x);
+        if (h.DType is not (DType.Float32 or DType.Float64)) throw Unsupported("RmsNorm", h.DType);
+        var w = weight is null ? null : Dense(H(weight));
+        try
+        {
+            if (h.DType == DType.Float32)
+                return RowWise<float>(h, (s, d) => Norms.RmsNorm(s, w is null ? default : w.Span<float>(), (float)eps, d));
+            return RowWise<double>(h, (s, d) => Norms.RmsNorm(s, w is null ? default : w.Span<double>(), eps, d));
+        }
+        finally
+        {
+            if (w is not null) Release(w, H(weight!));
+        }
+    }
+
+    private delegate void RowKernel<T>(ReadOnlySpan<T> src, Span<T> dst);
+
+    /// <summary>Applies a kernel to every last-dim row of <paramref name="x"/>, in parallel over row blocks when large.</summary>
+    private static CpuHandle RowWise<T>(CpuHandle x, RowKernel<T> kernel) where T : unmanaged
+    {
+        var src = Dense(x);
+        try
+        {
+            var dst = CpuHandle.Allocate(x.DType, (long[])x.ShapeArray.Clone());
+            long cols = x.Rank == 0 ? 1 : x.ShapeArray[^1];
+            long rows = cols == 0 ? 0 : x.NumElements / cols;
+            StridedPlan.ParallelRange(rows, rows * cols * 4, (start, end) =>
+            {
+                var s = src.Span<T>(); var d = dst.Span<T>();
+                for (long r = start; r < end; r++)
+                    kernel(s.Slice((int)(r * cols), (int)cols), d.Slice((int)(r * cols), (int)cols));
+            });
+            return dst;
+        }
+        finally { Release(src, x); }
+    }
+}
