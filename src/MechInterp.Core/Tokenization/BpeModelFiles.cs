@@ -54,12 +54,22 @@ internal sealed class BpeModelFiles
             merges.Add(line);
         }
 
+        // Configured special tokens (e.g. GPT-2's <|endoftext|>) are never split, as in transformers.
+        var added = new Dictionary<string, int>(settings.AddedTokens, StringComparer.Ordinal);
+        foreach (var special in settings.SpecialTokenTexts)
+        {
+            if (vocabulary.TryGetValue(special, out var id))
+            {
+                added.TryAdd(special, id);
+            }
+        }
+
         return new BpeModelFiles
         {
             Vocabulary = vocabulary,
             Merges = merges,
             Patterns = [new Regex(SplitPreTokenizer.Gpt2Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant)],
-            AddedTokens = new Dictionary<string, int>(settings.AddedTokens, StringComparer.Ordinal),
+            AddedTokens = added,
             AddPrefixSpace = settings.AddPrefixSpace ?? false,
         };
     }

@@ -80,6 +80,9 @@ internal sealed class HfTokenizerSettings
         return settings;
     }
 
+    /// <summary>The texts of every configured special token (<c>bos_token</c>, <c>eos_token</c>, <c>unk_token</c>, ...).</summary>
+    public IEnumerable<string> SpecialTokenTexts => _tokenTexts.Values;
+
     /// <summary>The text configured for a special token such as <c>"bos_token"</c>, or null.</summary>
     public string? TokenText(string name) => _tokenTexts.TryGetValue(name, out var text) ? text : null;
 
