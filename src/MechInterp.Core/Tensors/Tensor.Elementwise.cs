@@ -247,6 +247,9 @@ public sealed partial class Tensor
     /// <summary>Logical not of a Bool tensor.</summary>
     public static Tensor operator !(Tensor a) => a.To(DType.Bool).UnaryCore(UnaryOp.LogicalNot);
 
+    /// <summary>True where the value is NaN (Bool).</summary>
+    public Tensor IsNan() => BinaryCore(BinaryOp.Ne, this, this);
+
     /// <summary>Reference equality (tensors compare element-wise with ==).</summary>
     public override bool Equals(object? obj) => ReferenceEquals(this, obj);
     /// <summary>Reference hash code.</summary>

@@ -1,0 +1,16 @@
+namespace MechInterp.Loading.Architectures;
+
+/// <summary>The Hugging Face model classes MechInterp can load.</summary>
+internal static class ArchitectureRegistry
+{
+    private static readonly IArchitecture[] s_all =
+    [
+        new Gpt2Architecture(), new NeoXArchitecture(), new LlamaFamilyArchitecture(),
+        new GptJArchitecture(), new GptNeoArchitecture(), new OptArchitecture(), new PhiArchitecture(),
+    ];
+
+    public static IEnumerable<string> Supported => s_all.SelectMany(a => a.ClassNames);
+
+    public static IArchitecture For(string className, string configPath) =>
+        s_all.FirstOrDefault(a => a.ClassNames.Contains(className)) ?? throw new UnsupportedArchitectureException(className, configPath, Supported);
+}

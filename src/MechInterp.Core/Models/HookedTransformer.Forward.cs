@@ -1,0 +1,140 @@
+using MechInterp.Models;
+
+namespace MechInterp;
+
+public sealed partial class HookedTransformer
+{
+    /// <summary>Runs the model on tokens [batch, pos] (or [pos]); returns what <see cref="ForwardOptions.ReturnType"/> asks
+    /// (logits by default; with <see cref="ForwardOptions.StopAtLayer"/>, the residual stream).</summary>
+    public Tensor Forward(Tensor input, ForwardOptions? options = null)
+    {
+        options ??= new ForwardOptions();
+        if (options.ReturnType == ReturnType.Both)
+            throw new ArgumentException("ReturnType.Both returns two tensors: call ForwardFull(...) and read .Logits and .Loss");
+        var output = ForwardFull(input, options);
+        return options.ReturnType switch
+        {
+            _ when output.Residual is not null => output.Residual,
+            ReturnType.Loss => output.Loss!,
+            ReturnType.None => Tensor.Zeros([0], device: Device),
+            _ => output.Logits!,
+        };
+    }
+
+    /// <summary>Runs a string through the model (tokenised with the model's tokenizer).</summary>
+    public Tensor Forward(string text, ForwardOptions? options = null) =>
+        Forward(ToTokens(text, options?.PrependBos), options);
+
+    /// <summary>Runs the model and returns everything asked for (logits and/or loss, or the stopped residual).</summary>
+    public ForwardOutput ForwardFull(Tensor input, ForwardOptions? options = null)
+    {
+        options ??= new ForwardOptions();
+        int start = options.StartAtLayer ?? 0;
+        int stop = options.StopAtLayer is { } s ? (s < 0 ? s + Config.NLayers : s) : Config.NLayers;
+        if (start < 0 || start > Config.NLayers) throw new ArgumentOutOfRangeException(nameof(options), $"StartAtLayer {start} is outside 0..{Config.NLayers}");
+        if (stop < start || stop > Config.NLayers) throw new ArgumentOutOfRangeException(nameof(options), $"StopAtLayer {options.StopAtLayer} must be in {start}..{Config.NLayers}");
+
+        Tensor? tokens = null;
+        Tensor residual;
+        var cache = options.PastKeyValues;
+        if (options.StartAtLayer is null)
+        {
+            tokens = PrepareTokens(input);
+            long b = tokens.Shape[0], p = tokens.Shape[1];
+            var (positions, padding) = ResolvePositions(b, p, options, cache);
+            using var ctx = new ForwardScope(this, positions, padding, cache);
+            residual = HookEmbed.Invoke(Embed.Forward(tokens));
+            if (PosEmbed is not null)
+                residual = residual + HookPosEmbed!.Invoke(PosEmbed.Forward(positions.Shape[0] == b ? positions : positions.Expand(b, p)));
+            residual = RunBlocks(residual, start, stop, ctx.Context);
+        }
+        else
+        {
+            residual = input;
+            if (residual.Rank != 3 || residual.Shape[2] != Config.DModel)
+                throw new ArgumentException($"with StartAtLayer the input must be a residual stream [batch, pos, {Config.DModel}], got {Tensor.ShapeString(residual.Shape)}");
+            tokens = options.Tokens is null ? null : PrepareTokens(options.Tokens);
+            var (positions, padding) = ResolvePositions(residual.Shape[0], residual.Shape[1], options, cache);
+            using var ctx = new ForwardScope(this, positions, padding, cache);
+            residual = RunBlocks(residual, start, stop, ctx.Context);
+        }
+        if (stop < Config.NLayers) return new ForwardOutput(null, null, residual);
+        if (options.ReturnType == ReturnType.None) return new ForwardOutput(null, null, null);
+
+        var logits = Unembed.Forward(LnFinal.Forward(residual), Config.OutputLogitsSoftCap);
+        Tensor? loss = null;
+        if (options.ReturnType is ReturnType.Loss or ReturnType.Both)
+        {
+            if (tokens is null) throw new ArgumentException("a loss needs tokens: pass ForwardOptions.Tokens when starting from a residual stream");
+            loss = LossFunctions.NextTokenLoss(logits, tokens, options.AttentionMask, options.LossPerToken);
+        }
+        return new ForwardOutput(options.ReturnType == ReturnType.Loss ? null : logits, loss, null);
+    }
+
+    private Tensor RunBlocks(Tensor residual, int start, int stop, AttentionContext context)
+    {
+        for (int l = start; l < stop; l++) residual = Blocks[l].Forward(residual, context);
+        return residual;
+    }
+
+    private Tensor PrepareTokens(Tensor input)
+    {
+        var t = input.Rank == 1 ? input.Unsqueeze(0) : input;
+        if (t.Rank != 2) throw new ArgumentException($"tokens must be [batch, pos] (or [pos]), got {Tensor.ShapeString(input.Shape)}");
+        if (t.DType.IsFloatingPoint()) throw new ArgumentException($"tokens must be integer ids, got {t.DType}: did you mean to pass a residual stream with StartAtLayer?");
+        t = t.To(DType.Int64).To(Device);
+        if (t.NumElements > 0)
+            using (GradMode.NoGrad())
+            {
+                long lo = t.Min().Item<long>(), hi = t.Max().Item<long>();
+                if (lo < 0 || hi >= Config.DVocab)
+                    throw new ArgumentException($"token ids range over [{lo}, {hi}] but the vocabulary has {Config.DVocab} entries (0..{Config.DVocab - 1})");
+            }
+        return t;
+    }
+
+    /// <summary>Query position ids and the key padding mask (TransformerLens: positions count from the first real token).</summary>
+    private (Tensor Positions, Tensor? Padding) ResolvePositions(long b, long p, ForwardOptions options, KeyValueCache? cache)
+    {
+        long past = cache?.Length ?? 0;
+        Tensor? padding = null;
+        Tensor positions;
+        if (options.AttentionMask is { } mask)
+        {
+            var m = mask.Rank == 1 ? mask.Unsqueeze(0) : mask;
+            long total = past + p;
+            if (m.Shape[0] != b || (m.Shape[1] != p && m.Shape[1] != total))
+                throw new ArgumentException($"AttentionMask has shape {Tensor.ShapeString(m.Shape)} but the input is [{b}, {p}]" + (past > 0 ? $" with {past} cached tokens" : ""));
+            var bools = m.To(Device).To(DType.Bool);
+            if (m.Shape[1] == p && cache?.PaddingMask is { } pastMask) bools = Tensor.Concat([pastMask, bools], 1);
+            padding = bools;
+            var cum = bools.To(DType.Int64).CumSum(1) - 1;
+            var full = Tensor.Where(cum < 0, Tensor.Zeros([], DType.Int64, Device), cum);
+            positions = full.Narrow(1, full.Shape[1] - p, p);
+        }
+        else if (options.Positions is { } given)
+            positions = (given.Rank == 1 ? given.Unsqueeze(0) : given).To(Device).To(DType.Int64);
+        else if (cache?.Positions is { } pastPositions && past > 0)
+            positions = pastPositions.Narrow(1, pastPositions.Shape[1] - 1, 1) + Tensor.Arange(1, p + 1, device: Device).Unsqueeze(0);
+        else
+            positions = Tensor.Arange(past, past + p, device: Device).Unsqueeze(0);
+        return (positions, padding ?? (cache?.PaddingMask is { } pm ? Tensor.Concat([pm, Tensor.Ones([b, p], DType.Bool, Device)], 1) : null));
+    }
+
+    /// <summary>Builds the per-pass attention context and updates the cache's bookkeeping when the pass ends.</summary>
+    private sealed class ForwardScope : IDisposable
+    {
+        public ForwardScope(HookedTransformer model, Tensor positions, Tensor? padding, KeyValueCache? cache)
+        {
+            var keyPositions = cache?.Positions is { } past && cache.Length > 0
+                ? Tensor.Concat([past.Shape[0] == positions.Shape[0] ? past : past.Expand(positions.Shape[0], past.Shape[1]), positions], 1)
+                : positions;
+            Context = new AttentionContext(positions, keyPositions, padding, model.Config.Bidirectional, model.Config.WindowSize, cache);
+            cache?.SetState(padding, keyPositions);
+        }
+
+        public AttentionContext Context { get; }
+
+        public void Dispose() => Context.Release();
+    }
+}

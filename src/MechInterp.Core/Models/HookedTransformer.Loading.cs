@@ -1,0 +1,75 @@
+using MechInterp.Loading.Architectures;
+
+namespace MechInterp;
+
+public sealed partial class HookedTransformer
+{
+    /// <summary>
+    /// Loads a Hugging Face checkpoint: a model directory (config.json, model.safetensors or sharded safetensors with
+    /// its index, tokenizer files) or a model id ("gpt2", "EleutherAI/pythia-70m") resolved in the local Hugging Face
+    /// cache. Weights are converted to TransformerLens's layout; logits match Hugging Face's unless weight processing
+    /// is asked for in <paramref name="options"/>.
+    /// </summary>
+    public static HookedTransformer FromPretrained(string pathOrModelId, LoadOptions? options = null)
+    {
+        options ??= new LoadOptions();
+        string dir = Directory.Exists(pathOrModelId) ? pathOrModelId
+            : File.Exists(pathOrModelId) ? Path.GetDirectoryName(Path.GetFullPath(pathOrModelId))!
+            : HuggingFaceCache.ResolveSnapshot(pathOrModelId, options.Revision);
+        var configPath = Path.Combine(dir, "config.json");
+        if (!File.Exists(configPath))
+            throw new FileNotFoundException($"'{dir}' has no config.json: point FromPretrained at a Hugging Face model directory", configPath);
+        options.Progress?.Report(new LoadProgress("config", 0, 1, configPath));
+        var hf = HfConfig.Load(configPath);
+        var arch = ArchitectureRegistry.For(hf.Architecture, configPath);
+        var config = arch.MapConfig(hf) with { ModelName = pathOrModelId };
+        if (options.ConfigureConfig is not null) config = options.ConfigureConfig(config);
+
+        using var files = CheckpointFiles.Open(dir);
+        var source = new WeightSource(files, arch.Prefixes);
+        TextTokenizer? tokenizer = TryLoadTokenizer(dir);
+        var model = new HookedTransformer(config, options.Device, tokenizer);
+        int total = model.NamedParameters().Count();
+        var stateDict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        using (GradMode.NoGrad())
+        {
+            foreach (var (name, value) in arch.ConvertWeights(config, source))
+            {
+                stateDict[name] = value.DetachFromScopes();
+                options.Progress?.Report(new LoadProgress("weights", stateDict.Count, total, name));
+            }
+            model.LoadStateDict(stateDict);
+        }
+        foreach (var t in stateDict.Values) t.Dispose();
+        if (options.DType != DType.Float32) model.ConvertDType(options.DType);
+        if (options.Processing != WeightProcessing.None) model.ProcessWeights(options.Processing);
+        options.Progress?.Report(new LoadProgress("done", total, total));
+        return model;
+    }
+
+    private static TextTokenizer? TryLoadTokenizer(string dir)
+    {
+        try { return TextTokenizer.FromPretrained(dir); }
+        catch (TokenizerFilesNotFoundException) { return null; }
+    }
+
+    /// <summary>Casts every parameter to <paramref name="dtype"/> (half precision needs a Torch device).</summary>
+    public void ConvertDType(DType dtype)
+    {
+        if (!dtype.IsFloatingPoint()) throw new ArgumentException($"model weights must be floating point, not {dtype}");
+        if (dtype is DType.Float16 or DType.BFloat16 && !Device.IsTorch)
+            throw new NotSupportedException($"{dtype} compute needs a Torch device (Device.Cuda(0) or Device.TorchCpu); the managed CPU backend computes in Float32");
+        using var _ = GradMode.NoGrad();
+        foreach (var (_, p) in NamedParameters()) p.Reset(p.Value.To(dtype));
+    }
+
+    /// <summary>Moves every weight to <paramref name="device"/>.</summary>
+    public HookedTransformer To(Device device)
+    {
+        if (device == Device) return this;
+        using (GradMode.NoGrad())
+            foreach (var (_, p) in NamedParameters()) p.Reset(p.Value.To(device));
+        Device = device;
+        return this;
+    }
+}

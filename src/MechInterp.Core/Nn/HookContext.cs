@@ -1,0 +1,75 @@
+namespace MechInterp;
+
+/// <summary>
+/// Hooks that apply to one call only (RunWithHooks, RunWithCache). The context flows with the executing
+/// logical thread (<see cref="AsyncLocal{T}"/>), so concurrent calls on the same model never see each other's hooks.
+/// </summary>
+public sealed class HookContext
+{
+    private static readonly AsyncLocal<HookContext?> s_current = new();
+
+    private readonly Dictionary<HookPoint, List<HookFn>> _forward = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<HookPoint, List<HookFn>> _backward = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The context active on this logical thread, if any.</summary>
+    public static HookContext? Current => s_current.Value;
+
+    /// <summary>True when some hook point in this context has a backward hook.</summary>
+    public bool HasBackwardHooks => _backward.Count > 0;
+
+    /// <summary>Adds a hook for this call.</summary>
+    public HookContext Add(HookPoint point, HookFn fn, HookDirection direction = HookDirection.Forward)
+    {
+        var map = direction == HookDirection.Forward ? _forward : _backward;
+        if (!map.TryGetValue(point, out var list)) map[point] = list = [];
+        list.Add(fn);
+        return this;
+    }
+
+    /// <summary>Makes this context current until the result is disposed (contexts nest: the outer one's hooks still run).</summary>
+    public IDisposable Activate()
+    {
+        var previous = s_current.Value;
+        Parent = previous;
+        s_current.Value = this;
+        return new Restore(previous);
+    }
+
+    internal HookContext? Parent { get; private set; }
+
+    internal IEnumerable<HookFn> ForwardHooks(HookPoint p)
+    {
+        for (var c = this; c is not null; c = c.Parent)
+            if (c._forward.TryGetValue(p, out var l)) foreach (var f in l) yield return f;
+    }
+
+    internal IEnumerable<HookFn> BackwardHooks(HookPoint p)
+    {
+        for (var c = this; c is not null; c = c.Parent)
+            if (c._backward.TryGetValue(p, out var l)) foreach (var f in l) yield return f;
+    }
+
+    internal bool Touches(HookPoint p)
+    {
+        for (var c = this; c is not null; c = c.Parent)
+            if (c._forward.ContainsKey(p) || c._backward.ContainsKey(p)) return true;
+        return false;
+    }
+
+    internal bool AnyBackward()
+    {
+        for (var c = this; c is not null; c = c.Parent) if (c.HasBackwardHooks) return true;
+        return false;
+    }
+
+    private sealed class Restore(HookContext? previous) : IDisposable
+    {
+        private bool _done;
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            s_current.Value = previous;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+namespace MechInterp;
+
+/// <summary>
+/// An identity point with a TransformerLens name (e.g. <c>blocks.3.attn.hook_pattern</c>) through which the model
+/// passes one activation. Instruments attach from outside: hooks registered here (until reset), hooks of the
+/// current <see cref="HookContext"/> (one call), and backward hooks that see the activation's gradient.
+/// </summary>
+public sealed class HookPoint
+{
+    private readonly object _gate = new();
+    private (HookFn Fn, HookDirection Direction, bool Permanent)[] _hooks = [];
+
+    /// <summary>Creates a hook point with its full name.</summary>
+    public HookPoint(string name) => Name = name;
+
+    /// <summary>Full TransformerLens name.</summary>
+    public string Name { get; }
+
+    /// <summary>The layer this hook point belongs to (parsed from "blocks.N."), or null.</summary>
+    public int? Layer => Name.StartsWith("blocks.", StringComparison.Ordinal) && int.TryParse(Name.AsSpan(7, Name.IndexOf('.', 7) - 7), out var l) ? l : null;
+
+    /// <summary>Registers a hook that stays until <see cref="RemoveHooks"/> (or, when permanent, until removed with
+    /// includePermanent). Dispose the result to remove just this hook.</summary>
+    public IDisposable AddHook(HookFn fn, HookDirection direction = HookDirection.Forward, bool permanent = false)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        lock (_gate) _hooks = [.. _hooks, (fn, direction, permanent)];
+        return new Remover(this, fn);
+    }
+
+    /// <summary>Removes registered hooks (permanent ones too when asked).</summary>
+    public void RemoveHooks(HookDirection? direction = null, bool includePermanent = false)
+    {
+        lock (_gate)
+            _hooks = _hooks.Where(h => (direction is not null && h.Direction != direction) || (h.Permanent && !includePermanent)).ToArray();
+    }
+
+    /// <summary>True when any hook (registered here or in the current call's context) would see this point.</summary>
+    public bool IsActive => _hooks.Length > 0 || (HookContext.Current?.Touches(this) ?? false);
+
+    /// <summary>Number of hooks registered on the point itself (not counting per-call hooks).</summary>
+    public int HookCount => _hooks.Length;
+
+    private sealed class Remover(HookPoint owner, HookFn fn) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (owner._gate) owner._hooks = owner._hooks.Where(h => h.Fn != fn).ToArray();
+        }
+    }
+
+    /// <summary>Passes an activation through the point, running forward hooks and attaching backward hooks.</summary>
+    public Tensor Invoke(Tensor x)
+    {
+        var hooks = _hooks;
+        var ctx = HookContext.Current;
+        if (hooks.Length == 0 && ctx is null) return x;
+        foreach (var h in hooks)
+            if (h.Direction == HookDirection.Forward) x = Apply(h.Fn, x);
+        if (ctx is not null)
+            foreach (var fn in ctx.ForwardHooks(this)) x = Apply(fn, x);
+
+        bool anyBackward = hooks.Any(h => h.Direction == HookDirection.Backward) || (ctx?.AnyBackward() ?? false);
+        if (!anyBackward || !GradMode.IsEnabled) return x;
+        var backward = hooks.Where(h => h.Direction == HookDirection.Backward).Select(h => h.Fn)
+            .Concat(ctx?.BackwardHooks(this) ?? []).ToArray();
+        if (backward.Length == 0) return x;
+        if (!x.RequiresGrad) x = x.Detach().RequiresGrad_(); // gradients of later activations flow to here
+        foreach (var fn in backward)
+        {
+            var f = fn;
+            x.RegisterGradHook(g => Check(f(g, this), g, "backward"));
+        }
+        return x;
+    }
+
+    private Tensor Apply(HookFn fn, Tensor x) => Check(fn(x, this), x, "forward") ?? x;
+
+    private Tensor? Check(Tensor? result, Tensor original, string kind)
+    {
+        if (result is null) return null;
+        if (!result.Shape.AsSpan().SequenceEqual(original.Shape))
+            throw new HookShapeException(Name, original.Shape, result.Shape, kind);
+        return result;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"HookPoint({Name})";
+}
+
+/// <summary>A hook returned a tensor whose shape differs from the activation it replaces.</summary>
+public sealed class HookShapeException(string hookName, long[] expected, long[] actual, string kind)
+    : InvalidOperationException($"{kind} hook on '{hookName}' returned shape {Tensor.ShapeString(actual)} but the activation has shape {Tensor.ShapeString(expected)}: a hook must return a tensor of the same shape (or null to keep it)")
+{
+    /// <summary>The hook point's name.</summary>
+    public string HookName { get; } = hookName;
+}

@@ -1,0 +1,75 @@
+namespace MechInterp;
+
+/// <summary>
+/// Base of every model component: an ordered tree of named sub-modules, parameters and hook points whose full
+/// names follow TransformerLens (e.g. <c>blocks.0.attn.W_Q</c>, <c>blocks.0.attn.hook_q</c>).
+/// </summary>
+public abstract class Module
+{
+    private readonly List<(string Name, Module Child)> _children = [];
+    private readonly List<Parameter> _parameters = [];
+    private readonly List<HookPoint> _hooks = [];
+
+    /// <summary>Creates a module whose names start with <paramref name="prefix"/> ("" for the root; else ends without a dot).</summary>
+    protected Module(string prefix) => Prefix = prefix;
+
+    /// <summary>The module's full name ("" for the root model).</summary>
+    public string Prefix { get; }
+
+    /// <summary>The full name of a member of this module.</summary>
+    protected string FullName(string local) => Prefix.Length == 0 ? local : $"{Prefix}.{local}";
+
+    /// <summary>Registers a hook point named <c>{Prefix}.{local}</c>.</summary>
+    protected HookPoint Hook(string local)
+    {
+        var h = new HookPoint(FullName(local));
+        _hooks.Add(h);
+        return h;
+    }
+
+    /// <summary>Registers a parameter.</summary>
+    protected Parameter Param(string local, Tensor value)
+    {
+        var p = new Parameter(local, value);
+        _parameters.Add(p);
+        return p;
+    }
+
+    /// <summary>Registers a child module.</summary>
+    protected T Child<T>(string local, T module) where T : Module
+    {
+        _children.Add((local, module));
+        return module;
+    }
+
+    /// <summary>Every parameter with its full name, depth first in registration order.</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters()
+    {
+        foreach (var p in _parameters) yield return (FullName(p.Name), p);
+        foreach (var (_, c) in _children)
+            foreach (var np in c.NamedParameters()) yield return np;
+    }
+
+    /// <summary>Every hook point, depth first in registration order.</summary>
+    public IEnumerable<HookPoint> HookPoints()
+    {
+        foreach (var h in _hooks) yield return h;
+        foreach (var (_, c) in _children)
+            foreach (var h in c.HookPoints()) yield return h;
+    }
+
+    /// <summary>Every parameter tensor (for optimizers).</summary>
+    public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Parameter.Value);
+
+    /// <summary>Switches gradient tracking of every parameter.</summary>
+    public void SetRequiresGrad(bool value)
+    {
+        foreach (var (_, p) in NamedParameters()) p.Value.RequiresGrad = value;
+    }
+
+    /// <summary>Clears every parameter's gradient.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var (_, p) in NamedParameters()) p.Value.ZeroGrad();
+    }
+}
