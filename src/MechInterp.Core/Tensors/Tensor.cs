@@ -57,6 +57,20 @@ public sealed partial class Tensor : IDisposable
         GradFn = null;
     }
 
+    /// <summary>Replaces this tensor's data by <paramref name="source"/>'s (same shape and device), keeping this object's
+    /// identity and autograd flags; <paramref name="source"/> is consumed. Used by optimizers for in-place updates.</summary>
+    internal void AssignData(Tensor source)
+    {
+        if (!source.Shape.AsSpan().SequenceEqual(Shape) || source.Device != Device)
+            throw new ArgumentException($"cannot assign a {ShapeString(source.Shape)} tensor on {source.Device} to a {ShapeString(Shape)} tensor on {Device}");
+        var h = source._handle ?? throw new ObjectDisposedException(nameof(Tensor));
+        source._handle = null;
+        source.GradFn = null;
+        var old = _handle;
+        _handle = h;
+        old?.Dispose();
+    }
+
     /// <summary>Keeps this tensor alive past the innermost <see cref="Scope"/> (it joins the enclosing scope, if any).</summary>
     public Tensor MoveToOuterScope()
     {
