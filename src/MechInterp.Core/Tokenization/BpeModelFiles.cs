@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -33,7 +34,19 @@ internal sealed class BpeModelFiles
     /// <summary>Reads <c>vocab.json</c> and <c>merges.txt</c> (GPT-2, GPT-NeoX, Qwen2 style).</summary>
     public static BpeModelFiles FromVocabAndMerges(string vocabPath, string mergesPath, HfTokenizerSettings settings)
     {
-        var vocabulary = ReadVocabulary(HfTokenizerSettings.LoadJson(vocabPath), vocabPath);
+        Dictionary<string, int> vocabulary;
+        try
+        {
+            using var stream = File.OpenRead(vocabPath);
+            vocabulary = JsonSerializer.Deserialize<Dictionary<string, int>>(stream)
+                ?? throw new InvalidDataException($"'{vocabPath}' holds JSON null, not a vocabulary; re-download the tokenizer files.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException(
+                $"'{vocabPath}' is not a JSON object of token → id ({e.Message}); re-download the tokenizer files.", e);
+        }
+
         var merges = new List<string>();
         var lineNumber = 0;
         foreach (var line in File.ReadLines(mergesPath))
@@ -121,14 +134,15 @@ internal sealed class BpeModelFiles
             throw new InvalidDataException($"'{path}' has no vocabulary object; re-download the tokenizer files.");
         }
 
-        var result = new Dictionary<string, int>(vocab.Count, StringComparer.Ordinal);
-        foreach (var (token, id) in vocab)
+        try
         {
-            result[token] = id?.GetValue<int>()
-                ?? throw new InvalidDataException($"'{path}': token \"{token}\" has no id; re-download the tokenizer files.");
+            return vocab.Deserialize<Dictionary<string, int>>()!;
         }
-
-        return result;
+        catch (JsonException e)
+        {
+            throw new InvalidDataException(
+                $"'{path}': the vocabulary is not an object of token → id ({e.Message}); re-download the tokenizer files.", e);
+        }
     }
 
     private static List<string> ReadMerges(string path, JsonArray? merges)

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.ML.Tokenizers;
 
 namespace MechInterp;
@@ -14,7 +13,7 @@ public sealed class ByteLevelBpeTextTokenizer : TextTokenizer
     private readonly IReadOnlyDictionary<string, int> _vocabulary;
     private readonly bool _addPrefixSpace;
 
-    private ByteLevelBpeTextTokenizer(BpeModelFiles files, HfTokenizerSettings settings)
+    private ByteLevelBpeTextTokenizer(BpeModelFiles files, HfTokenizerSettings settings, string source)
     {
         var vocabulary = new Dictionary<string, int>(files.Vocabulary, StringComparer.Ordinal);
         foreach (var (content, id) in files.AddedTokens)
@@ -35,7 +34,17 @@ public sealed class ByteLevelBpeTextTokenizer : TextTokenizer
             options.Normalizer = new UnicodeNormalizer(files.NormalizerSteps);
         }
 
-        _tokenizer = BpeTokenizer.Create(options);
+        try
+        {
+            _tokenizer = BpeTokenizer.Create(options);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException(
+                $"the BPE vocabulary and merges of {source} do not fit together ({e.Message}); every merge must join " +
+                "two vocabulary tokens into a vocabulary token. Re-download the tokenizer files.", e);
+        }
+
         _vocabulary = vocabulary;
         _addPrefixSpace = files.AddPrefixSpace;
         VocabSize = vocabulary.Count == 0 ? 0 : vocabulary.Values.Max() + 1;
@@ -59,7 +68,8 @@ public sealed class ByteLevelBpeTextTokenizer : TextTokenizer
         RequireFile(vocabPath);
         RequireFile(mergesPath);
         var settings = HfTokenizerSettings.Read(Path.GetDirectoryName(Path.GetFullPath(vocabPath))!);
-        return new ByteLevelBpeTextTokenizer(BpeModelFiles.FromVocabAndMerges(vocabPath, mergesPath, settings), settings);
+        return new ByteLevelBpeTextTokenizer(
+            BpeModelFiles.FromVocabAndMerges(vocabPath, mergesPath, settings), settings, $"'{vocabPath}' + '{mergesPath}'");
     }
 
     /// <summary>
@@ -84,7 +94,8 @@ public sealed class ByteLevelBpeTextTokenizer : TextTokenizer
         }
 
         var settings = HfTokenizerSettings.Read(Path.GetDirectoryName(Path.GetFullPath(tokenizerJsonPath))!);
-        return new ByteLevelBpeTextTokenizer(BpeModelFiles.FromTokenizerJson(tokenizerJsonPath, json), settings);
+        return new ByteLevelBpeTextTokenizer(
+            BpeModelFiles.FromTokenizerJson(tokenizerJsonPath, json), settings, $"'{tokenizerJsonPath}'");
     }
 
     /// <inheritdoc />
