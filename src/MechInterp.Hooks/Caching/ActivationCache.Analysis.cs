@@ -1,0 +1,165 @@
+namespace MechInterp;
+
+public sealed partial class ActivationCache
+{
+    private int NLayers => Model.Config.NLayers;
+
+    private Tensor SlicePos(Tensor t, Range? posSlice, int posDim)
+    {
+        if (posSlice is not { } r) return t;
+        var index = Enumerable.Repeat((TensorIndex)(..), posDim).Append(r).ToArray();
+        return t[index];
+    }
+
+    private int PosDim => HasBatchDim ? 1 : 0;
+
+    /// <summary>
+    /// The residual stream before each layer up to <paramref name="layer"/> (all layers and the final residual when null),
+    /// stacked as [components, batch, pos, d_model]; with <paramref name="inclMid"/> also the mid-layer residuals.
+    /// </summary>
+    public (Tensor Stack, string[] Labels) AccumulatedResid(int? layer = null, bool inclMid = false, bool applyLn = false, Range? posSlice = null, bool mlpInput = false)
+    {
+        int upTo = layer is null ? NLayers : layer.Value < 0 ? layer.Value + NLayers : layer.Value;
+        if (upTo < 0 || upTo > NLayers) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in 0..{NLayers}");
+        var parts = new List<Tensor>();
+        var labels = new List<string>();
+        for (int l = 0; l < upTo; l++)
+        {
+            parts.Add(this["resid_pre", l]); labels.Add($"{l}_pre");
+            if (inclMid && ContainsKey(ActName.ResidMid(l))) { parts.Add(this["resid_mid", l]); labels.Add($"{l}_mid"); }
+        }
+        if (mlpInput && upTo < NLayers && ContainsKey(ActName.ResidMid(upTo))) { parts.Add(this["resid_mid", upTo]); labels.Add($"{upTo}_mid"); }
+        if (upTo == NLayers) { parts.Add(this["resid_post", NLayers - 1]); labels.Add("final_post"); }
+        var stack = Tensor.Stack(parts.Select(p => SlicePos(p, posSlice, PosDim)).ToArray());
+        if (applyLn) stack = ApplyLnToStack(stack, upTo == NLayers ? null : upTo, mlpInput, posSlice);
+        return (stack, [.. labels]);
+    }
+
+    /// <summary>
+    /// The residual stream entering <paramref name="layer"/> (the final residual when null) decomposed into the outputs
+    /// of every earlier component: embed, pos_embed, then each layer's attn_out and mlp_out ([components, batch, pos,
+    /// d_model]). The components sum to the residual exactly. <paramref name="mode"/> is "all", "attn" or "mlp".
+    /// </summary>
+    public (Tensor Stack, string[] Labels) DecomposeResid(int? layer = null, bool mlpInput = false, string mode = "all",
+        bool applyLn = false, bool inclEmbeds = true, Range? posSlice = null)
+    {
+        int upTo = layer is null ? NLayers : layer.Value;
+        if (upTo < 0 || upTo > NLayers) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in 0..{NLayers}");
+        if (mode is not ("all" or "attn" or "mlp")) throw new ArgumentException($"mode must be \"all\", \"attn\" or \"mlp\", got '{mode}'", nameof(mode));
+        var parts = new List<Tensor>();
+        var labels = new List<string>();
+        if (inclEmbeds)
+        {
+            parts.Add(this["hook_embed"]); labels.Add("embed");
+            if (ContainsKey("hook_pos_embed")) { parts.Add(this["hook_pos_embed"]); labels.Add("pos_embed"); }
+        }
+        for (int l = 0; l < upTo; l++)
+        {
+            if (mode != "mlp") { parts.Add(this["attn_out", l]); labels.Add($"{l}_attn_out"); }
+            if (mode != "attn" && ContainsKey(ActName.MlpOut(l))) { parts.Add(this["mlp_out", l]); labels.Add($"{l}_mlp_out"); }
+        }
+        if (mlpInput && upTo < NLayers && mode != "mlp") { parts.Add(this["attn_out", upTo]); labels.Add($"{upTo}_attn_out"); }
+        var stack = Tensor.Stack(parts.Select(p => SlicePos(p, posSlice, PosDim)).ToArray());
+        if (applyLn) stack = ApplyLnToStack(stack, upTo == NLayers ? null : upTo, mlpInput, posSlice);
+        return (stack, [.. labels]);
+    }
+
+    /// <summary>Adds <c>blocks.{l}.attn.hook_result</c> [batch, pos, head, d_model] computed from hook_z and W_O.</summary>
+    public void ComputeHeadResults()
+    {
+        for (int l = 0; l < NLayers; l++)
+        {
+            var name = ActName.Result(l);
+            if (ContainsKey(name)) continue;
+            var z = this["z", l];
+            using var _ = GradMode.NoGrad();
+            Add(name, Tensor.Einsum("...he,hed->...hd", z, Model.Blocks[l].Attn.W_O));
+        }
+    }
+
+    /// <summary>Each head's output for layers below <paramref name="layer"/> stacked as [layers*heads, batch, pos, d_model]
+    /// with labels "L{l}H{h}"; with <paramref name="inclRemainder"/> one more entry: the residual minus all heads.</summary>
+    public (Tensor Stack, string[] Labels) StackHeadResults(int? layer = null, bool inclRemainder = false, bool applyLn = false, Range? posSlice = null)
+    {
+        int upTo = layer is null || layer < 0 ? NLayers : layer.Value;
+        ComputeHeadResults();
+        var parts = new List<Tensor>();
+        var labels = new List<string>();
+        int headDim = HasBatchDim ? 2 : 1;
+        for (int l = 0; l < upTo; l++)
+        {
+            var result = SlicePos(this["result", l], posSlice, PosDim); // [b, p, h, d]
+            for (int h = 0; h < Model.Config.NHeads; h++) { parts.Add(result.Select(headDim, h)); labels.Add($"L{l}H{h}"); }
+        }
+        var stack = Tensor.Stack(parts);
+        if (inclRemainder)
+        {
+            var resid = SlicePos(upTo == NLayers ? this["resid_post", NLayers - 1] : this["resid_pre", upTo], posSlice, PosDim);
+            stack = Tensor.Concat([stack, (resid - stack.Sum(0)).Unsqueeze(0)], 0);
+            labels.Add("remainder");
+        }
+        if (applyLn) stack = ApplyLnToStack(stack, upTo == NLayers ? null : upTo, false, posSlice);
+        return (stack, [.. labels]);
+    }
+
+    /// <summary>Each neuron's contribution post[..., n] * W_out[n] for layers below <paramref name="layer"/>, stacked as
+    /// [layers*d_mlp, batch, pos, d_model] with labels "L{l}N{n}" (large: slice positions when you can).</summary>
+    public (Tensor Stack, string[] Labels) StackNeuronResults(int? layer = null, bool inclRemainder = false, bool applyLn = false, Range? posSlice = null)
+    {
+        int upTo = layer is null || layer < 0 ? NLayers : layer.Value;
+        var parts = new List<Tensor>();
+        var labels = new List<string>();
+        for (int l = 0; l < upTo; l++)
+        {
+            var mlp = Model.Blocks[l].Mlp ?? throw new InvalidOperationException("the model has no MLP layers");
+            var post = SlicePos(this["post", l], posSlice, PosDim); // [b, p, m]
+            var contributions = Tensor.Einsum("...m,md->m...d", post, mlp.W_out.Value); // [m, b, p, d]
+            parts.Add(contributions);
+            labels.AddRange(Enumerable.Range(0, (int)post.Shape[^1]).Select(n => $"L{l}N{n}"));
+        }
+        var stack = Tensor.Concat(parts, 0);
+        if (inclRemainder)
+        {
+            var resid = SlicePos(upTo == NLayers ? this["resid_post", NLayers - 1] : this["resid_pre", upTo], posSlice, PosDim);
+            stack = Tensor.Concat([stack, (resid - stack.Sum(0)).Unsqueeze(0)], 0);
+            labels.Add("remainder");
+        }
+        if (applyLn) stack = ApplyLnToStack(stack, upTo == NLayers ? null : upTo, false, posSlice);
+        return (stack, [.. labels]);
+    }
+
+    /// <summary>
+    /// Applies the normalisation that reads the residual at <paramref name="layer"/> (ln_final when null; ln2 when
+    /// <paramref name="mlpInput"/>) to every component of a stack [components, batch, pos, d_model], using the cached
+    /// scale of the full residual: centring (LayerNorm) and division by hook_scale, without the norm's weights — as
+    /// TransformerLens does (fold the norm weights into the next layer first for exact attributions).
+    /// </summary>
+    public Tensor ApplyLnToStack(Tensor residualStack, int? layer = null, bool mlpInput = false, Range? posSlice = null)
+    {
+        string scaleName = layer is null || layer == NLayers ? "ln_final.hook_scale" : ActName.Get("scale", layer, mlpInput ? "ln2" : "ln1");
+        if (!ContainsKey(scaleName))
+            throw new KeyNotFoundException($"ApplyLnToStack needs '{scaleName}' in the cache: run RunWithCache without a filter that excludes it");
+        var scale = SlicePos(_store[scaleName], posSlice, PosDim);
+        var norm = Model.Config.NormalizationType;
+        var stack = norm is NormalizationType.LN or NormalizationType.LNPre ? residualStack - residualStack.Mean(-1, keepDim: true) : residualStack;
+        return stack / scale;
+    }
+
+    /// <summary>Direct logit attribution: each component's dot product with the unembedding direction of
+    /// <paramref name="tokens"/> (minus that of <paramref name="incorrectTokens"/>). <paramref name="residualStack"/> is
+    /// [components, batch, ..., d_model] already normalised (see <see cref="ApplyLnToStack"/>); tokens are [batch] ids.
+    /// Returns [components, batch, ...].</summary>
+    public Tensor LogitAttrs(Tensor residualStack, Tensor tokens, Tensor? incorrectTokens = null)
+    {
+        var wU = Model.W_U; // [d, vocab]
+        var direction = wU.IndexSelect(1, tokens.Reshape(-1).To(DType.Int64)).T; // [batch, d]
+        if (incorrectTokens is not null) direction = direction - wU.IndexSelect(1, incorrectTokens.Reshape(-1).To(DType.Int64)).T;
+        long batch = direction.Shape[0];
+        var shape = new long[residualStack.Rank];
+        Array.Fill(shape, 1);
+        shape[1] = batch;
+        shape[^1] = direction.Shape[1];
+        if (!HasBatchDim) { shape = [.. Enumerable.Repeat(1L, residualStack.Rank - 1), direction.Shape[1]]; direction = direction.Reshape(-1); }
+        return (residualStack * direction.Reshape(shape)).Sum(-1);
+    }
+}
