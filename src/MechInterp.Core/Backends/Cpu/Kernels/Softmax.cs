@@ -14,7 +14,12 @@ internal static class Softmax
         if (x.Length == 0) return;
         float max = Max(x);
         float sum = ExpShiftSum(x, max, y);
-        if (log) TensorPrimitives.Subtract(x, max + MathF.Log(sum), y);
+        if (log)
+        {
+            // (x - max) - log(sum): subtracting max first keeps the small log(sum) from being rounded away
+            TensorPrimitives.Subtract(x, max, y);
+            TensorPrimitives.Subtract(y, MathF.Log(sum), y);
+        }
         else TensorPrimitives.Multiply(y, 1f / sum, y);
     }
 
@@ -26,7 +31,11 @@ internal static class Softmax
         TensorPrimitives.Subtract(x, max, y);
         TensorPrimitives.Exp(y, y);
         double sum = TensorPrimitives.Sum<double>(y);
-        if (log) TensorPrimitives.Subtract(x, max + Math.Log(sum), y);
+        if (log)
+        {
+            TensorPrimitives.Subtract(x, max, y);
+            TensorPrimitives.Subtract(y, Math.Log(sum), y);
+        }
         else TensorPrimitives.Multiply(y, 1.0 / sum, y);
     }
 
