@@ -61,6 +61,9 @@ public class SentencePieceTests
         Assert.True(tokenizer.AddsBosByDefault);
         Assert.Equal(new[] { 1, 15, 18, 19 }, tokenizer.EncodeForModel("hello world"));
         Assert.Equal(18, tokenizer.TokenToId("▁wor"));
+        // As transformers decodes one Llama token: the leading "▁" of the first token is dropped.
+        Assert.Equal("hello", tokenizer.IdToToken(15));
+        Assert.Equal("ld", tokenizer.IdToToken(19));
     }
 
     [Fact]
