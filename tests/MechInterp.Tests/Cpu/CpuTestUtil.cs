@@ -90,9 +90,8 @@ internal static class CpuTestUtil
         for (int i = 0; i < expected.Length; i++)
         {
             double e = expected[i], a = actual[i];
-            if (double.IsNaN(e)) { Assert.True(double.IsNaN(a), $"{what}[{i}]: expected NaN, got {a}"); continue; }
-            if (double.IsInfinity(e)) { Assert.True(e == a, $"{what}[{i}]: expected {e}, got {a}"); continue; }
-            Assert.True(Math.Abs(e - a) <= atol + rtol * Math.Abs(e), $"{what}[{i}]: expected {e:R}, got {a:R} (diff {Math.Abs(e - a):E3})");
+            bool ok = double.IsNaN(e) ? double.IsNaN(a) : double.IsInfinity(e) ? e == a : Math.Abs(e - a) <= atol + rtol * Math.Abs(e);
+            if (!ok) Assert.Fail($"{what}[{i}]: expected {e:R}, got {a:R} (diff {Math.Abs(e - a):E3})");
         }
     }
 

@@ -53,7 +53,7 @@ public sealed class CpuUnaryTests
     public void Float32AndFloat64MatchReferenceIncludingStridedAndLarge(string op)
     {
         var f = Reference(op);
-        foreach (long n in new long[] { 37, 200_003 })
+        foreach (long n in new long[] { 37, 70_001 })
         {
             var (x32, d32) = F32([n], 10, 6);
             Close(d32.Select(f).ToArray(), Values(Apply(op, x32)), 2e-6, 1e-6, $"{op} f32 n={n}");
