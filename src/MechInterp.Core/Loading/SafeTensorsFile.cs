@@ -16,8 +16,9 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     private const int ChunkBytes = 1 << 24;
 
-    private readonly MemoryMappedFile _map;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private System.Runtime.InteropServices.GCHandle _pin;
     private readonly SafeTensorsHeader _header;
     private byte* _base;
 
@@ -52,6 +53,39 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
     }
 
+    private SafeTensorsFile(byte[] data, string name)
+    {
+        Path = name;
+        FileLength = data.LongLength;
+        if (FileLength < 8)
+            throw new SafeTensorsFormatException(name, null, $"the data is {FileLength} bytes long, too short for the 8-byte header length: it is truncated or empty");
+        _pin = System.Runtime.InteropServices.GCHandle.Alloc(data, System.Runtime.InteropServices.GCHandleType.Pinned);
+        _base = (byte*)_pin.AddrOfPinnedObject();
+        try
+        {
+            _header = ParseHeader(new ReadOnlySpan<byte>(_base, 8), name, FileLength, this);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads safetensors data already in memory (for example a downloaded or embedded file). The array is
+    /// pinned until <see cref="Dispose"/> and must not be modified meanwhile; <paramref name="name"/> is used in
+    /// messages in place of a path.</summary>
+    /// <param name="data">The bytes of a whole .safetensors file.</param>
+    /// <param name="name">A name for messages (for example the URL or resource the bytes came from).</param>
+    public static SafeTensorsFile FromBytes(byte[] data, string name = "<memory>")
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(name);
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("safetensors files are little-endian; reading them on a big-endian machine is not supported");
+        return new SafeTensorsFile(data, name);
+    }
+
     /// <summary>Opens and validates <paramref name="path"/>. Throws <see cref="SafeTensorsFormatException"/>
     /// when the file is malformed and <see cref="FileNotFoundException"/> when it does not exist.</summary>
     /// <param name="path">The .safetensors file.</param>
@@ -65,7 +99,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return new SafeTensorsFile(path);
     }
 
-    /// <summary>The file's path, as given to <see cref="Open"/>.</summary>
+    /// <summary>The file's path, as given to <see cref="Open"/> (or the name given to <see cref="FromBytes"/>).</summary>
     public string Path { get; }
 
     /// <summary>The file's size in bytes.</summary>
@@ -203,8 +237,9 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         if (_base != null)
         {
             _base = null;
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view?.SafeMemoryMappedViewHandle.ReleasePointer();
         }
+        if (_pin.IsAllocated) _pin.Free();
         _view?.Dispose();
         _map?.Dispose();
     }

@@ -137,6 +137,18 @@ public class SafeTensorsFixtureTests
     }
 
     [Fact]
+    public void FromBytesReadsLikeTheMappedFile()
+    {
+        var path = Fixture("llama-tiny", "model.safetensors");
+        using var mapped = SafeTensorsFile.Open(path);
+        using var memory = SafeTensorsFile.FromBytes(File.ReadAllBytes(path), "llama in memory");
+        Assert.Equal(mapped.Names, memory.Names);
+        foreach (var name in mapped.Names) Assert.Equal(mapped.ReadArray<float>(name), memory.ReadArray<float>(name));
+        var e = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.FromBytes(new byte[5], "five bytes"));
+        Assert.Contains("five bytes", e.Message);
+    }
+
+    [Fact]
     public void DisposedFileRefusesReads()
     {
         var st = SafeTensorsFile.Open(Fixture("gpt2-tiny", "model.safetensors"));
