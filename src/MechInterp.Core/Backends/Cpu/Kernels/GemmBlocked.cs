@@ -8,13 +8,13 @@ namespace MechInterp.Backends.Cpu.Kernels;
 internal static unsafe class GemmBlocked
 {
     /// <summary>Depth of a k slice: a KC×32 float B micro-panel is 32 KiB, within Zen 5's 48 KiB L1d.</summary>
-    internal static int Kc = 256;
+    internal const int Kc = 256;
 
     /// <summary>Rows per packed A block: MC×KC floats (≈ 192 KiB) sit in the 1 MiB L2.</summary>
-    internal static int Mc = 192;
+    internal const int Mc = 192;
 
     /// <summary>Columns per packed B block: KC×NC floats (≈ 4 MiB) sit in L3.</summary>
-    internal static int Nc = 4096;
+    internal const int Nc = 4096;
 
     /// <summary>C (+)= A·B for one worker's block, with the micro-kernel <typeparamref name="TK"/>.</summary>
     public static void Run<TK>(int m, int n, int k, float* a, long ars, long acs, float* b, long brs, long bcs,

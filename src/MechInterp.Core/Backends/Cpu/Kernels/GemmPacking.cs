@@ -23,11 +23,10 @@ internal static unsafe class GemmPacking
             {
                 PackA8RowMajor(kc, src, rs, dst);
             }
-            else if (rs == 1 && rows == mr)
+            else if (rs == 1 && rows == mr && mr == 8 && Vector256.IsHardwareAccelerated)
             {
-                // Column-major A (a transposed operand): each step p is mr contiguous floats.
-                for (int p = 0; p < kc; p++)
-                    new ReadOnlySpan<float>(src + p * cs, mr).CopyTo(new Span<float>(dst + p * mr, mr));
+                // Column-major A (a transposed operand): each step p is 8 contiguous floats.
+                for (int p = 0; p < kc; p++) Vector256.Store(Vector256.Load(src + p * cs), dst + p * 8);
             }
             else
             {
@@ -54,7 +53,7 @@ internal static unsafe class GemmPacking
         {
             for (; p + 8 <= kc; p += 8)
                 Transpose8x8(Avx.LoadVector256(r0 + p), Avx.LoadVector256(r1 + p), Avx.LoadVector256(r2 + p), Avx.LoadVector256(r3 + p),
-                    Avx.LoadVector256(r4 + p), Avx.LoadVector256(r5 + p), Avx.LoadVector256(r6 + p), Avx.LoadVector256(r7 + p), dst + p * 8);
+                    Avx.LoadVector256(r4 + p), Avx.LoadVector256(r5 + p), Avx.LoadVector256(r6 + p), Avx.LoadVector256(r7 + p), dst + p * 8, 8);
         }
         for (; p < kc; p++)
         {
@@ -64,22 +63,25 @@ internal static unsafe class GemmPacking
         }
     }
 
-    /// <summary>Stores the transpose of the 8×8 block whose rows are <paramref name="r0"/>..<paramref name="r7"/> (row p of the output = column p).</summary>
+    /// <summary>
+    /// Stores the transpose of the 8×8 block whose rows are <paramref name="r0"/>..<paramref name="r7"/>:
+    /// output row q (= input column q) goes to dst + q*<paramref name="stride"/>.
+    /// </summary>
     private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
-        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst)
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long stride)
     {
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
         Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
         Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
         Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst + 0, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + 8, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 16, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + 24, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 32, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + 40, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 48, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + 56, Avx.Permute2x128(u3, u7, 0x31));
+        Avx.Store(dst + 0 * stride, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + 1 * stride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * stride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * stride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * stride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * stride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * stride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * stride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>
@@ -113,17 +115,37 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                // Column-major B (a transposed operand): read each column contiguously, write with stride nr.
-                for (int j = 0; j < cols; j++)
+                // Column-major B (a transposed operand): 8×8 register transposes, then single columns.
+                int j = 0;
+                if (rs == 1 && Avx.IsSupported)
+                    for (; j + 8 <= cols; j += 8) PackBColumns8(kc, src + j * cs, cs, dst + j, nr);
+                for (; j < cols; j++)
                 {
                     float* s = src + j * cs;
                     float* d = dst + j;
                     for (int p = 0; p < kc; p++) d[p * nr] = s[p * rs];
                 }
-                for (int j = cols; j < nr; j++)
+                for (j = cols; j < nr; j++)
                     for (int p = 0; p < kc; p++) dst[p * nr + j] = 0f;
             }
             dst += (long)nr * kc;
+        }
+    }
+
+    /// <summary>Eight contiguous columns of B (column j at src + j*cs) into a panel with row stride nr.</summary>
+    private static void PackBColumns8(int kc, float* src, long cs, float* dst, int nr)
+    {
+        float* c0 = src, c1 = src + cs, c2 = src + 2 * cs, c3 = src + 3 * cs;
+        float* c4 = src + 4 * cs, c5 = src + 5 * cs, c6 = src + 6 * cs, c7 = src + 7 * cs;
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+            Transpose8x8(Avx.LoadVector256(c0 + p), Avx.LoadVector256(c1 + p), Avx.LoadVector256(c2 + p), Avx.LoadVector256(c3 + p),
+                Avx.LoadVector256(c4 + p), Avx.LoadVector256(c5 + p), Avx.LoadVector256(c6 + p), Avx.LoadVector256(c7 + p), dst + (long)p * nr, nr);
+        for (; p < kc; p++)
+        {
+            float* d = dst + (long)p * nr;
+            d[0] = c0[p]; d[1] = c1[p]; d[2] = c2[p]; d[3] = c3[p];
+            d[4] = c4[p]; d[5] = c5[p]; d[6] = c6[p]; d[7] = c7[p];
         }
     }
 
