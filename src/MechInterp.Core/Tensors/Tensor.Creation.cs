@@ -15,9 +15,9 @@ public sealed partial class Tensor
         return (long[])shape.Clone();
     }
 
-    private static Tensor FromArrayCore(Array data, long[] shape, DType dtype, Device? device)
+    private static Tensor FromArrayCore(Array data, long[] shape, DType dtype, Device? device, bool scalar = false)
     {
-        var s = shape.Length == 0 && data.Length != 1 ? [data.Length] : shape;
+        var s = shape.Length == 0 && !scalar ? [data.Length] : shape;
         var backend = BackendRegistry.Get(device ?? Device.Cpu);
         return new Tensor(backend.FromArray(data, CheckShape(s, data.Length, "FromArray"), dtype));
     }
@@ -39,10 +39,10 @@ public sealed partial class Tensor
 
     /// <summary>A tensor of <paramref name="dtype"/> on <paramref name="device"/> from a typed row-major array
     /// (float[], double[], long[], int[], bool[], byte[], Half[]; ushort[] for BFloat16 bits).</summary>
-    public static Tensor FromArray(Array data, long[] shape, DType dtype, Device device) => FromArrayCore(data, shape, dtype, device);
+    public static Tensor FromArray(Array data, long[] shape, DType dtype, Device device) => FromArrayCore(data, shape, dtype, device, scalar: shape.Length == 0 && data.Length == 1);
 
     /// <summary>A zero-dimensional float32 tensor.</summary>
-    public static Tensor Scalar(float value, Device? device = null) => FromArrayCore(new[] { value }, [], DType.Float32, device);
+    public static Tensor Scalar(float value, Device? device = null) => FromArrayCore(new[] { value }, [], DType.Float32, device, scalar: true);
 
     /// <summary>A tensor filled with <paramref name="value"/>.</summary>
     public static Tensor Full(long[] shape, double value, DType dtype = DType.Float32, Device? device = null) =>
@@ -97,7 +97,7 @@ public sealed partial class Tensor
         long n = ShapeUtil.NumElements(shape);
         var data = new double[n];
         for (long i = 0; i < n; i++) data[i] = mean + std * generator.NextNormal();
-        return FromArrayCore(data, shape, DType.Float64, device).To(dtype);
+        return FromArrayCore(data, shape, DType.Float64, device, scalar: shape.Length == 0).To(dtype);
     }
 
     /// <summary>Uniform [low, high) samples drawn from <paramref name="generator"/>.</summary>
@@ -106,7 +106,7 @@ public sealed partial class Tensor
         long n = ShapeUtil.NumElements(shape);
         var data = new double[n];
         for (long i = 0; i < n; i++) data[i] = low + (high - low) * generator.NextDouble();
-        return FromArrayCore(data, shape, DType.Float64, device).To(dtype);
+        return FromArrayCore(data, shape, DType.Float64, device, scalar: shape.Length == 0).To(dtype);
     }
 
     /// <summary>Uniform integers in [low, high) drawn from <paramref name="generator"/> (Int64).</summary>
@@ -115,6 +115,6 @@ public sealed partial class Tensor
         long n = ShapeUtil.NumElements(shape);
         var data = new long[n];
         for (long i = 0; i < n; i++) data[i] = generator.NextInt64(low, high);
-        return FromArrayCore(data, shape, DType.Int64, device);
+        return FromArrayCore(data, shape, DType.Int64, device, scalar: shape.Length == 0);
     }
 }
