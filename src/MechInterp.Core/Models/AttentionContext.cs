@@ -53,15 +53,10 @@ public sealed class AttentionContext
             var pad = _keyPadding.Narrow(1, _keyPadding.Shape[1] - kv, kv).Reshape(_keyPadding.Shape[0], 1, 1, kv);
             mask = mask is null ? pad : mask & pad;
         }
-        mask?.DetachFromScopes();
         _masks[key] = mask;
         return mask;
     }
 
-    /// <summary>Disposes the cached masks.</summary>
-    internal void Release()
-    {
-        foreach (var m in _masks.Values) m?.Dispose();
-        _masks.Clear();
-    }
+    /// <summary>Forgets the cached masks (they belong to the caller's scope: the backward pass may still need them).</summary>
+    internal void Release() => _masks.Clear();
 }
