@@ -5,7 +5,7 @@ using BenchmarkDotNet.Running;
 namespace MechInterp.Benchmarks;
 
 /// <summary>
-/// Reports GFLOP/s (2·M·K·N / mean time) for benchmarks with a <c>Shape</c> parameter written "MxKxN"
+/// Reports GFLOP/s (2·M·K·N / median time (the median resists interference from other processes)) for benchmarks with a <c>Shape</c> parameter written "MxKxN"
 /// (an [M×K]·[K×N] product); other benchmarks show "-".
 /// </summary>
 public sealed class GflopsColumn : IColumn
@@ -32,7 +32,7 @@ public sealed class GflopsColumn : IColumn
     public UnitType UnitType => UnitType.Dimensionless;
 
     /// <inheritdoc/>
-    public string Legend => "Achieved floating-point rate, 2*M*K*N / Mean, in 1e9 flop per second";
+    public string Legend => "Achieved floating-point rate, 2*M*K*N / Median, in 1e9 flop per second";
 
     /// <inheritdoc/>
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
@@ -42,7 +42,7 @@ public sealed class GflopsColumn : IColumn
     {
         var report = summary[benchmarkCase];
         if (report?.ResultStatistics is not { } stats || benchmarkCase.Parameters["Shape"] is not string shape) return "-";
-        return GemmShape.Parse(shape).Flops / stats.Mean is var gflops && double.IsFinite(gflops) ? gflops.ToString("F1") : "-";
+        return GemmShape.Parse(shape).Flops / stats.Median is var gflops && double.IsFinite(gflops) ? gflops.ToString("F1") : "-";
     }
 
     /// <inheritdoc/>

@@ -1,15 +1,16 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
 namespace MechInterp.Benchmarks;
 
-/// <summary>Entry point: BenchmarkDotNet's switcher over this assembly, with a GFLOP/s column.</summary>
+/// <summary>Entry point: BenchmarkDotNet's switcher over this assembly, with median and GFLOP/s columns.</summary>
 public static class Program
 {
     /// <summary>Runs the benchmarks selected by the command line (see docs/benchmarks.md for the exact command).</summary>
     public static void Main(string[] args)
     {
-        var config = DefaultConfig.Instance.AddColumn(new GflopsColumn());
+        var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, new GflopsColumn());
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
     }
 }
