@@ -3,6 +3,7 @@ using Xunit;
 namespace MechInterp.Tests.Loading;
 
 /// <summary>Model ids resolve through a fake Hugging Face hub cache tree built in a temp directory.</summary>
+[Collection("HfEnvironment")]
 public class HuggingFaceCacheTests
 {
     private const string MainCommit = "0123456789abcdef0123456789abcdef01234567";
