@@ -65,7 +65,9 @@ public sealed class HookPoint
         var backward = hooks.Where(h => h.Direction == HookDirection.Backward).Select(h => h.Fn)
             .Concat(ctx?.BackwardHooks(this) ?? []).ToArray();
         if (backward.Length == 0) return x;
-        if (!x.RequiresGrad) x = x.Detach().RequiresGrad_(); // gradients of later activations flow to here
+        // A node of its own: gradients of later activations flow to here, and when the same tensor also leaves another
+        // hook point (hook_mlp_in gets hook_resid_mid's output) each point's hooks see only the gradient through it.
+        x = x.RequiresGrad ? x.Permute([.. Enumerable.Range(0, x.Rank)]) : x.Detach().RequiresGrad_();
         foreach (var fn in backward)
         {
             var f = fn;
