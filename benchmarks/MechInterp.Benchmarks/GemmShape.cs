@@ -3,6 +3,9 @@ using System.Globalization;
 namespace MechInterp.Benchmarks;
 
 /// <summary>An [M×K]·[K×N] matrix product shape, written "MxKxN".</summary>
+/// <param name="M">Rows of A and C.</param>
+/// <param name="K">Columns of A, rows of B (the summed dimension).</param>
+/// <param name="N">Columns of B and C.</param>
 public readonly record struct GemmShape(int M, int K, int N)
 {
     /// <summary>Floating-point operations of the product (one multiply and one add per term).</summary>
