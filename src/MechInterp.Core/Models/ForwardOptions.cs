@@ -33,8 +33,12 @@ public sealed record ForwardOptions
     public Tensor? Positions { get; init; }
     /// <summary>A key/value cache to read and extend (generation).</summary>
     public KeyValueCache? PastKeyValues { get; init; }
-    /// <summary>Token ids for the loss when the input is a residual stream (StartAtLayer).</summary>
+    /// <summary>Token ids for the loss when the input is a residual stream (StartAtLayer). For a
+    /// <see cref="HookedEncoder"/>: the masked-LM labels (-100 = ignored), defaulting to the input tokens.</summary>
     public Tensor? Tokens { get; init; }
+    /// <summary>Segment ids [batch, pos] (0 = sentence A, 1 = sentence B) for <see cref="HookedEncoder"/>; all 0 when
+    /// null. Decoder models have no token types and reject this option.</summary>
+    public Tensor? TokenTypeIds { get; init; }
 }
 
 /// <summary>Everything a forward pass can return.</summary>

@@ -29,6 +29,7 @@ public sealed partial class HookedTransformer
     public ForwardOutput ForwardFull(Tensor input, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
+        if (options.TokenTypeIds is not null) throw new ArgumentException("TokenTypeIds are for encoder models (HookedEncoder); a decoder has no token types: leave ForwardOptions.TokenTypeIds null", nameof(options));
         int start = options.StartAtLayer ?? 0;
         int stop = options.StopAtLayer is { } s ? (s < 0 ? s + Config.NLayers : s) : Config.NLayers;
         if (start < 0 || start > Config.NLayers) throw new ArgumentOutOfRangeException(nameof(options), $"StartAtLayer {start} is outside 0..{Config.NLayers}");

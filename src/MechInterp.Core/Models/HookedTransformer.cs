@@ -7,7 +7,7 @@ namespace MechInterp;
 /// HookedTransformer. The model is plain; instruments (RunWithHooks, RunWithCache, patching) attach from outside
 /// through its <see cref="HookPoint"/>s. Load one with <see cref="FromPretrained(string, LoadOptions?)"/>.
 /// </summary>
-public sealed partial class HookedTransformer : Module
+public sealed partial class HookedTransformer : Module, IHookedModel
 {
     private readonly Dictionary<string, HookPoint> _hookDict;
 

@@ -20,4 +20,22 @@ public static class LossFunctions
         if (perToken) return nll * both;
         return (nll * both).Sum() / both.Sum();
     }
+
+    /// <summary>Masked-LM cross-entropy as Hugging Face computes it from <c>labels</c> (not shifted): entry [b, t] =
+    /// -log softmax(logits[b, t])[labels[b, t]]; labels equal to <paramref name="ignoreIndex"/> (-100) and positions
+    /// where <paramref name="attentionMask"/> is 0 count as zero and are left out of the mean. Returns the mean over
+    /// counted entries, or [batch, pos] per token.</summary>
+    public static Tensor MaskedTokenLoss(Tensor logits, Tensor labels, Tensor? attentionMask = null, bool perToken = false, long ignoreIndex = -100)
+    {
+        if (logits.Rank != 3 || labels.Rank != 2 || logits.Shape[0] != labels.Shape[0] || logits.Shape[1] != labels.Shape[1])
+            throw new ArgumentException($"logits {Tensor.ShapeString(logits.Shape)} and labels {Tensor.ShapeString(labels.Shape)} must be [batch, pos, vocab] and [batch, pos]");
+        var targets = labels.To(DType.Int64).To(logits.Device);
+        var valid = targets != ignoreIndex;
+        if (attentionMask is not null) valid = valid & attentionMask.To(logits.Device).To(DType.Bool);
+        var safeTargets = Tensor.Where(valid, targets, Tensor.Zeros([], DType.Int64, logits.Device));
+        var nll = -logits.LogSoftmax(-1).Gather(2, safeTargets.Unsqueeze(-1)).Squeeze(-1);
+        var weights = valid.To(logits.DType);
+        if (perToken) return nll * weights;
+        return (nll * weights).Sum() / weights.Sum();
+    }
 }

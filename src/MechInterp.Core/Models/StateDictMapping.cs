@@ -35,7 +35,7 @@ internal static class StateDictMapping
 
     private static string Suffix(string name) => name[(name.LastIndexOf('.') + 1)..];
 
-    private static long[] ToTransformerLensShape(HookedTransformerConfig c, string name, long[] stored) =>
+    internal static long[] ToTransformerLensShape(HookedTransformerConfig c, string name, long[] stored) =>
         Suffix(name) switch
         {
             "W_Q" when name.Contains(".attn.") => [c.NHeads, c.DModel, c.DHead],

@@ -73,7 +73,7 @@ public sealed partial class ActivationCache
             if (ContainsKey(name)) continue;
             var z = this["z", l];
             using var _ = GradMode.NoGrad();
-            Add(name, Tensor.Einsum("...he,hed->...hd", z, Model.Blocks[l].Attn.W_O));
+            Add(name, Tensor.Einsum("...he,hed->...hd", z, Decoder.Blocks[l].Attn.W_O));
         }
     }
 
@@ -111,7 +111,7 @@ public sealed partial class ActivationCache
         var labels = new List<string>();
         for (int l = 0; l < upTo; l++)
         {
-            var mlp = Model.Blocks[l].Mlp ?? throw new InvalidOperationException("the model has no MLP layers");
+            var mlp = Decoder.Blocks[l].Mlp ?? throw new InvalidOperationException("the model has no MLP layers");
             var post = SlicePos(this["post", l], posSlice, PosDim); // [b, p, m]
             var contributions = Tensor.Einsum("...m,md->m...d", post, mlp.W_out.Value); // [m, b, p, d]
             parts.Add(contributions);
@@ -151,7 +151,7 @@ public sealed partial class ActivationCache
     /// Returns [components, batch, ...].</summary>
     public Tensor LogitAttrs(Tensor residualStack, Tensor tokens, Tensor? incorrectTokens = null)
     {
-        var wU = Model.W_U; // [d, vocab]
+        var wU = Decoder.W_U; // [d, vocab]
         var direction = wU.IndexSelect(1, tokens.Reshape(-1).To(DType.Int64)).T; // [batch, d]
         if (incorrectTokens is not null) direction = direction - wU.IndexSelect(1, incorrectTokens.Reshape(-1).To(DType.Int64)).T;
         long batch = direction.Shape[0];

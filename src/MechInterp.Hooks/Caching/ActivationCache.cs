@@ -9,8 +9,8 @@ public sealed partial class ActivationCache : IDisposable
 {
     private readonly Dictionary<string, Tensor> _store;
 
-    /// <summary>Wraps recorded activations of <paramref name="model"/>.</summary>
-    public ActivationCache(Dictionary<string, Tensor> store, HookedTransformer model, bool hasBatchDim = true)
+    /// <summary>Wraps recorded activations of <paramref name="model"/> (a decoder or an encoder).</summary>
+    public ActivationCache(Dictionary<string, Tensor> store, IHookedModel model, bool hasBatchDim = true)
     {
         _store = store;
         Model = model;
@@ -18,8 +18,12 @@ public sealed partial class ActivationCache : IDisposable
         Processing = model.Processing;
     }
 
-    /// <summary>The model that produced the activations.</summary>
-    public HookedTransformer Model { get; }
+    /// <summary>The model that produced the activations (<see cref="HookedTransformer"/> or <see cref="HookedEncoder"/>).</summary>
+    public IHookedModel Model { get; }
+
+    /// <summary>The decoder that produced the activations, for the analysis methods that read its weights.</summary>
+    private HookedTransformer Decoder => Model as HookedTransformer ?? throw new NotSupportedException(
+        $"this analysis reads decoder weights (W_O, W_U, ln_final) but the cache came from a {Model.GetType().Name}: index the cache by hook name instead (e.g. cache[\"blocks.0.attn.hook_pattern\"])");
 
     /// <summary>Weight processing of the model when the cache was made.</summary>
     public WeightProcessing Processing { get; }

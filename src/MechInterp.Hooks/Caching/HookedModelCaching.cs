@@ -11,7 +11,20 @@ public static class HookedModelCaching
     /// </summary>
     public static (Tensor Logits, ActivationCache Cache) RunWithCache(this HookedTransformer model, Tensor tokens,
         Func<string, bool>? namesFilter = null, Range? posSlice = null, bool includeBackward = false, Device? device = null,
-        ForwardOptions? options = null, IEnumerable<HookSpec>? forwardHooks = null)
+        ForwardOptions? options = null, IEnumerable<HookSpec>? forwardHooks = null) =>
+        Cache(model, tokens, namesFilter, posSlice, includeBackward, device, options, forwardHooks);
+
+    /// <summary>
+    /// Runs an encoder and records activations (same arguments as for a decoder; token types and the attention mask go
+    /// in <paramref name="options"/>). Returns the MLM logits, or the last hidden state of a bare encoder, with the cache.
+    /// </summary>
+    public static (Tensor Logits, ActivationCache Cache) RunWithCache(this HookedEncoder model, Tensor tokens,
+        Func<string, bool>? namesFilter = null, Range? posSlice = null, bool includeBackward = false, Device? device = null,
+        ForwardOptions? options = null, IEnumerable<HookSpec>? forwardHooks = null) =>
+        Cache(model, tokens, namesFilter, posSlice, includeBackward, device, options, forwardHooks);
+
+    private static (Tensor Logits, ActivationCache Cache) Cache(IHookedModel model, Tensor tokens, Func<string, bool>? namesFilter,
+        Range? posSlice, bool includeBackward, Device? device, ForwardOptions? options, IEnumerable<HookSpec>? forwardHooks)
     {
         var store = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var cache = new ActivationCache(store, model);
@@ -37,6 +50,15 @@ public static class HookedModelCaching
 
     /// <summary>Same, with an explicit list of names to cache.</summary>
     public static (Tensor Logits, ActivationCache Cache) RunWithCache(this HookedTransformer model, Tensor tokens, IReadOnlyCollection<string> names,
+        Range? posSlice = null, bool includeBackward = false, Device? device = null, ForwardOptions? options = null)
+    {
+        foreach (var n in names) model.GetHookPoint(n);
+        var set = names.ToHashSet(StringComparer.Ordinal);
+        return model.RunWithCache(tokens, set.Contains, posSlice, includeBackward, device, options);
+    }
+
+    /// <summary>Same for an encoder, with an explicit list of names to cache.</summary>
+    public static (Tensor Logits, ActivationCache Cache) RunWithCache(this HookedEncoder model, Tensor tokens, IReadOnlyCollection<string> names,
         Range? posSlice = null, bool includeBackward = false, Device? device = null, ForwardOptions? options = null)
     {
         foreach (var n in names) model.GetHookPoint(n);

@@ -18,14 +18,31 @@ public static class HookedModelHooks
         return ctx;
     }
 
+    /// <summary>Activates forward and backward hooks on an encoder until the result is disposed.</summary>
+    public static IDisposable Hooks(this HookedEncoder model, IEnumerable<HookSpec>? forwardHooks = null, IEnumerable<HookSpec>? backwardHooks = null) =>
+        Build(model.HookDict, model.GetHookPoint, forwardHooks, backwardHooks).Activate();
+
     /// <summary>Runs the model with forward hooks for this call only; returns the forward output (logits by default).</summary>
     public static Tensor RunWithHooks(this HookedTransformer model, Tensor tokens, params HookSpec[] forwardHooks) =>
-        model.RunWithHooks(tokens, forwardHooks, null, null);
+        Run(model, tokens, forwardHooks, null, null);
 
     /// <summary>Runs the model with forward and backward hooks for this call only. With backward hooks, the loss (or
     /// the returned value, summed) is back-propagated so each backward hook sees the gradient of its activation.</summary>
     public static Tensor RunWithHooks(this HookedTransformer model, Tensor tokens, IEnumerable<HookSpec>? forwardHooks,
-        IEnumerable<HookSpec>? backwardHooks, ForwardOptions? options = null)
+        IEnumerable<HookSpec>? backwardHooks, ForwardOptions? options = null) => Run(model, tokens, forwardHooks, backwardHooks, options);
+
+    /// <summary>Runs an encoder with forward hooks for this call only; returns its output (MLM logits, or the last
+    /// hidden state of a bare encoder).</summary>
+    public static Tensor RunWithHooks(this HookedEncoder model, Tensor tokens, params HookSpec[] forwardHooks) =>
+        Run(model, tokens, forwardHooks, null, null);
+
+    /// <summary>Runs an encoder with forward and backward hooks for this call only (token types and the attention mask
+    /// go in <paramref name="options"/>); backward hooks see gradients of the masked-LM loss.</summary>
+    public static Tensor RunWithHooks(this HookedEncoder model, Tensor tokens, IEnumerable<HookSpec>? forwardHooks,
+        IEnumerable<HookSpec>? backwardHooks, ForwardOptions? options = null) => Run(model, tokens, forwardHooks, backwardHooks, options);
+
+    private static Tensor Run(IHookedModel model, Tensor tokens, IEnumerable<HookSpec>? forwardHooks,
+        IEnumerable<HookSpec>? backwardHooks, ForwardOptions? options)
     {
         var backward = backwardHooks?.ToArray() ?? [];
         using var active = Build(model.HookDict, model.GetHookPoint, forwardHooks, backward).Activate();

@@ -1,0 +1,120 @@
+using MechInterp.Models;
+
+namespace MechInterp;
+
+public sealed partial class HookedEncoder
+{
+    /// <summary>
+    /// Runs the encoder on tokens [batch, pos] (or [pos]) with optional segment ids and a 1/0 attention mask (1 = real
+    /// token; right padding). Returns the masked-LM logits [batch, pos, d_vocab], or, for a bare encoder, the last
+    /// hidden state [batch, pos, d_model] (= <c>blocks.{n-1}.hook_normalized_resid_post</c>).
+    /// </summary>
+    public Tensor Forward(Tensor tokens, Tensor? tokenTypeIds = null, Tensor? attentionMask = null) =>
+        ForwardFull(tokens, new ForwardOptions { TokenTypeIds = tokenTypeIds, AttentionMask = attentionMask }).Logits!;
+
+    /// <summary>Runs a string through the model (tokenised as <c>[CLS] text [SEP]</c>).</summary>
+    public Tensor Forward(string text) => Forward(ToTokens(text));
+
+    /// <summary>
+    /// Runs the encoder with TransformerLens-style options: <see cref="ForwardOptions.TokenTypeIds"/>,
+    /// <see cref="ForwardOptions.AttentionMask"/>, <see cref="ForwardOptions.ReturnType"/> (logits, or the masked-LM
+    /// loss against <see cref="ForwardOptions.Tokens"/>, default the input itself) and <see cref="ForwardOptions.StopAtLayer"/>.
+    /// </summary>
+    public Tensor Forward(Tensor input, ForwardOptions? options)
+    {
+        options ??= new ForwardOptions();
+        if (options.ReturnType == ReturnType.Both)
+            throw new ArgumentException("ReturnType.Both returns two tensors: call ForwardFull(...) and read .Logits and .Loss");
+        var output = ForwardFull(input, options);
+        return options.ReturnType switch
+        {
+            _ when output.Residual is not null => output.Residual,
+            ReturnType.Loss => output.Loss!,
+            ReturnType.None => Tensor.Zeros([0], device: Device),
+            _ => output.Logits!,
+        };
+    }
+
+    /// <summary>
+    /// Runs the encoder and returns what <see cref="ForwardOptions.ReturnType"/> asks for. <c>Logits</c> holds the MLM
+    /// logits, or the last hidden state for a bare encoder. The loss is the un-shifted masked-LM cross-entropy
+    /// (Hugging Face <c>labels</c> semantics: each position predicts its own label, -100 is ignored), averaged over
+    /// positions that are real tokens under the attention mask.
+    /// </summary>
+    public ForwardOutput ForwardFull(Tensor input, ForwardOptions? options = null)
+    {
+        options ??= new ForwardOptions();
+        if (options.StartAtLayer is not null) throw Unsupported(nameof(ForwardOptions.StartAtLayer));
+        if (options.PastKeyValues is not null) throw Unsupported(nameof(ForwardOptions.PastKeyValues));
+        if (options.Positions is not null) throw Unsupported(nameof(ForwardOptions.Positions));
+        int n = Config.NLayers;
+        int stop = options.StopAtLayer is { } s ? (s < 0 ? s + n : s) : n;
+        if (stop < 0 || stop > n) throw new ArgumentOutOfRangeException(nameof(options), $"StopAtLayer {options.StopAtLayer} must be in 0..{n} (or -{n}..-1)");
+        bool wantLoss = options.ReturnType is ReturnType.Loss or ReturnType.Both;
+        if (wantLoss && !HasMlmHead) throw NoHead("a masked-LM loss");
+
+        var (residual, tokens) = Encode(input, options, stop);
+        if (stop < n) return new ForwardOutput(null, null, residual);
+        if (options.ReturnType == ReturnType.None) return new ForwardOutput(null, null, null);
+        if (!HasMlmHead) return new ForwardOutput(residual, null, null);
+
+        var logits = Unembed!.Forward(MlmHead!.Forward(residual), 0);
+        Tensor? loss = null;
+        if (wantLoss)
+        {
+            var labels = options.Tokens is { } lt ? PrepareIds(lt, tokens.Shape[0], tokens.Shape[1], nameof(ForwardOptions.Tokens)) : tokens;
+            var mask = options.AttentionMask is { } am ? PrepareIds(am, tokens.Shape[0], tokens.Shape[1], nameof(ForwardOptions.AttentionMask)) : null;
+            loss = LossFunctions.MaskedTokenLoss(logits, labels, mask, options.LossPerToken);
+        }
+        return new ForwardOutput(options.ReturnType == ReturnType.Loss ? null : logits, loss, null);
+    }
+
+    /// <summary>The last hidden state [batch, pos, d_model] (TransformerLens's encoder_output), without the MLM head.</summary>
+    public Tensor EncoderOutput(Tensor tokens, Tensor? tokenTypeIds = null, Tensor? attentionMask = null) =>
+        Encode(tokens, new ForwardOptions { TokenTypeIds = tokenTypeIds, AttentionMask = attentionMask }, Config.NLayers).Residual;
+
+    /// <summary>Embeds and runs blocks 0..stop-1; returns the residual stream there and the prepared tokens.</summary>
+    private (Tensor Residual, Tensor Tokens) Encode(Tensor input, ForwardOptions options, int stop)
+    {
+        var tokens = PrepareTokens(input);
+        long b = tokens.Shape[0], p = tokens.Shape[1];
+        var types = options.TokenTypeIds is { } tt ? PrepareIds(tt, b, p, nameof(ForwardOptions.TokenTypeIds)) : Tensor.Zeros([b, p], DType.Int64, Device);
+        Tensor? padding = options.AttentionMask is { } m ? PrepareIds(m, b, p, nameof(ForwardOptions.AttentionMask)).To(DType.Bool) : null;
+        var positions = Tensor.Arange(p, device: Device).Unsqueeze(0);
+        var context = new AttentionContext(positions, positions, padding, bidirectional: true, window: null, cache: null);
+        try
+        {
+            var residual = HookFullEmbed.Invoke(Embed.Forward(tokens, types));
+            for (int l = 0; l < stop; l++) residual = Blocks[l].Forward(residual, context);
+            return (residual, tokens);
+        }
+        finally { context.Release(); }
+    }
+
+    private static ArgumentException Unsupported(string option) =>
+        new($"ForwardOptions.{option} is not supported by HookedEncoder (no KV cache, fixed positions 0..pos-1, no start layer): leave it null");
+
+    private Tensor PrepareTokens(Tensor input)
+    {
+        var t = input.Rank == 1 ? input.Unsqueeze(0) : input;
+        if (t.Rank != 2) throw new ArgumentException($"tokens must be [batch, pos] (or [pos]), got {Tensor.ShapeString(input.Shape)}");
+        if (t.DType.IsFloatingPoint()) throw new ArgumentException($"tokens must be integer ids, got {t.DType}");
+        t = t.To(DType.Int64).To(Device);
+        if (t.NumElements > 0)
+            using (GradMode.NoGrad())
+            {
+                long lo = t.Min().Item<long>(), hi = t.Max().Item<long>();
+                if (lo < 0 || hi >= Config.DVocab)
+                    throw new ArgumentException($"token ids range over [{lo}, {hi}] but the vocabulary has {Config.DVocab} entries (0..{Config.DVocab - 1})");
+            }
+        return t;
+    }
+
+    private Tensor PrepareIds(Tensor ids, long b, long p, string what)
+    {
+        var t = ids.Rank == 1 ? ids.Unsqueeze(0) : ids;
+        if (t.Rank != 2 || t.Shape[0] != b || t.Shape[1] != p)
+            throw new ArgumentException($"{what} has shape {Tensor.ShapeString(ids.Shape)} but the tokens are [{b}, {p}]: give one entry per token");
+        return t.To(Device).To(DType.Int64);
+    }
+}
