@@ -10,7 +10,7 @@ namespace MechInterp.Tests.Cpu;
 /// </summary>
 public sealed class GemmFallbackTests
 {
-    private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(300);
 
     [Fact]
     public async Task GemmTestsPassOnVector256AndScalarPaths()
