@@ -33,6 +33,7 @@ internal static class BackwardEngine
                 var gi = inputGrads[k];
                 var input = inputs[k];
                 if (gi is null || !input.RequiresGrad) continue;
+                if (gi.DType != input.DType) gi = gi.To(input.DType); // mixed-dtype ops: each input gets a gradient of its own dtype
                 if (!gi.Shape.AsSpan().SequenceEqual(input.Shape))
                     throw new InvalidOperationException($"internal autograd error in '{t.GradFn.Name}': gradient {Tensor.ShapeString(gi.Shape)} for input {Tensor.ShapeString(input.Shape)}");
                 grads[input] = grads.TryGetValue(input, out var prev) ? prev + gi : gi;

@@ -96,7 +96,7 @@ public sealed partial class Tensor
     {
         var r = ScalarCore(BinaryOp.Pow, exponent, false);
         var x = this;
-        AutogradRecorder.Record(r, "pow", [x], g => [g * exponent * x.Pow(exponent - 1)]);
+        AutogradRecorder.Record(r, "pow", [x], g => [exponent == 0 ? ZerosLike(g) : g * exponent * x.Pow(exponent - 1)]);
         return r;
     }
 
@@ -105,7 +105,13 @@ public sealed partial class Tensor
     {
         var a = this;
         var r = BinaryCore(BinaryOp.Pow, a, exponent);
-        AutogradRecorder.Record(r, "pow", [a, exponent], g => [(g * exponent * a.Pow(exponent - 1)).SumToShape(a.Shape), (g * r * a.Log()).SumToShape(exponent.Shape)]);
+        AutogradRecorder.Record(r, "pow", [a, exponent], g =>
+        {
+            // As PyTorch: no base gradient where the exponent is 0, and 0^e·log(0) is taken as 0 for e >= 0.
+            var da = Where(exponent == 0, ZerosLike(g), g * exponent * a.Pow(exponent - 1));
+            var de = Where((a == 0) & (exponent >= 0), ZerosLike(g), g * r * a.Log());
+            return [da.SumToShape(a.Shape), de.SumToShape(exponent.Shape)];
+        });
         return r;
     }
 

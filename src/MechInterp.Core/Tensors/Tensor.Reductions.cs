@@ -12,6 +12,14 @@ public sealed partial class Tensor
         return new Tensor(Backend.Reduce(op, Handle, d, keepDim));
     }
 
+    /// <summary>A 0-d tensor reduces over its one implicit dim (0 or -1) to a 0-d tensor whatever keepDim says, as in
+    /// torch; going through a [1] view keeps the backward shapes consistent.</summary>
+    private Tensor ReduceScalar(int dim, Func<Tensor, Tensor> reduce)
+    {
+        NormalizeDim(dim, 0);
+        return reduce(Reshape(1));
+    }
+
     private Tensor ReduceDims(int[]? dims, bool keepDim, Func<Tensor, int, bool, Tensor> one)
     {
         var x = this;
@@ -32,9 +40,10 @@ public sealed partial class Tensor
     /// <summary>Sum over <paramref name="dim"/>.</summary>
     public Tensor Sum(int dim, bool keepDim = false)
     {
+        if (Rank == 0) return ReduceScalar(dim, t => t.Sum(0));
         var x = this;
         var r = ReduceCore(ReduceOp.Sum, dim, keepDim);
-        int d = Rank == 0 ? 0 : NormalizeDim(dim, Rank);
+        int d = NormalizeDim(dim, Rank);
         AutogradRecorder.Record(r, "sum", [x], g => [(keepDim ? g : g.Unsqueeze(d)).Expand(x.Shape)]);
         return r;
     }
@@ -48,10 +57,11 @@ public sealed partial class Tensor
     /// <summary>Mean over <paramref name="dim"/>.</summary>
     public Tensor Mean(int dim, bool keepDim = false)
     {
+        if (Rank == 0) return ReduceScalar(dim, t => t.Mean(0));
         var x = this;
         var r = ReduceCore(ReduceOp.Mean, dim, keepDim);
-        int d = Rank == 0 ? 0 : NormalizeDim(dim, Rank);
-        long n = Rank == 0 ? 1 : Shape[d];
+        int d = NormalizeDim(dim, Rank);
+        long n = Shape[d];
         AutogradRecorder.Record(r, "mean", [x], g => [(keepDim ? g : g.Unsqueeze(d)).Expand(x.Shape) / n]);
         return r;
     }
@@ -61,9 +71,10 @@ public sealed partial class Tensor
 
     private Tensor Extreme(ReduceOp op, int dim, bool keepDim)
     {
+        if (Rank == 0) return ReduceScalar(dim, t => t.Extreme(op, 0, false));
         var x = this;
         var r = ReduceCore(op, dim, keepDim);
-        int d = Rank == 0 ? 0 : NormalizeDim(dim, Rank);
+        int d = NormalizeDim(dim, Rank);
         AutogradRecorder.Record(r, op == ReduceOp.Max ? "max" : "min", [x], g =>
         {
             var rk = keepDim ? r : r.Unsqueeze(d);
@@ -97,6 +108,7 @@ public sealed partial class Tensor
     /// <summary>Numerically stable log(sum(exp(x))) over <paramref name="dim"/>.</summary>
     public Tensor LogSumExp(int dim, bool keepDim = false)
     {
+        if (Rank == 0) return ReduceScalar(dim, t => t.LogSumExp(0));
         var x = this;
         var r = ReduceCore(ReduceOp.LogSumExp, dim, keepDim);
         int d = NormalizeDim(dim, Rank);
@@ -125,14 +137,26 @@ public sealed partial class Tensor
     /// <summary>p-norm over <paramref name="dim"/> (all elements when null).</summary>
     public Tensor Norm(double p = 2, int? dim = null, bool keepDim = false)
     {
-        if (p == 2)
-        {
-            var ss = dim is null ? Square().Sum() : Square().Sum(dim.Value, keepDim);
-            return ss.Sqrt();
-        }
+        if (p == 2) return Norm2(dim, keepDim);
         if (double.IsPositiveInfinity(p)) return dim is null ? Abs().Max() : Abs().Max(dim.Value, keepDim);
         var s = dim is null ? Abs().Pow(p).Sum() : Abs().Pow(p).Sum(dim.Value, keepDim);
         return s.Pow(1.0 / p);
+    }
+
+    /// <summary>L2 norm with its own backward x·g/‖x‖, taken as 0 where ‖x‖ = 0 (PyTorch), where sqrt's chain rule gives NaN.</summary>
+    private Tensor Norm2(int? dim, bool keepDim)
+    {
+        var x = this;
+        Tensor r;
+        using (GradMode.NoGrad()) r = (dim is null ? Square().Sum() : Square().Sum(dim.Value, keepDim)).Sqrt();
+        bool unsqueeze = dim is not null && !keepDim && Rank > 0;
+        int d = unsqueeze ? NormalizeDim(dim!.Value, Rank) : 0;
+        AutogradRecorder.Record(r, "norm", [x], g =>
+        {
+            var scale = Where(r == 0, ZerosLike(r), g / r);
+            return [x * (unsqueeze ? scale.Unsqueeze(d) : scale)];
+        });
+        return r;
     }
 
     /// <summary>Inclusive cumulative sum along <paramref name="dim"/>.</summary>
