@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace MechInterp.Loading.Onnx;
 
@@ -67,6 +68,9 @@ internal sealed class OnnxTensor
         var result = new float[n];
         switch (DataType)
         {
+            case Float when raw.Length == n * 4 && BitConverter.IsLittleEndian:
+                MemoryMarshal.Cast<byte, float>(raw).CopyTo(result);
+                return result;
             case Float when raw.Length == n * 4:
                 for (int i = 0; i < n; i++) result[i] = BinaryPrimitives.ReadSingleLittleEndian(raw.Slice(i * 4, 4));
                 return result;
