@@ -10,6 +10,11 @@ public static class Program
     /// <summary>Runs the benchmarks selected by the command line (see docs/benchmarks.md for the exact command).</summary>
     public static void Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == Workloads.PeakMemoryProbe.Switch)
+        {
+            Environment.ExitCode = Workloads.PeakMemoryProbe.Run(args[1..]);
+            return;
+        }
         var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, new GflopsColumn());
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
     }
