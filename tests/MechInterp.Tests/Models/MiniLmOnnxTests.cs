@@ -17,14 +17,14 @@ public sealed class MiniLmOnnxTests(MiniLmFixture fixture, ITestOutputHelper out
     ];
 
     /// <summary>ONNX Runtime's last_hidden_state [L, 384] for one unpadded sequence.</summary>
-    private float[] OrtLastHiddenState(long[] ids)
+    private float[] OrtLastHiddenState(long[] ids, long[]? tokenTypes = null)
     {
         int n = ids.Length;
         var inputs = new List<NamedOnnxValue>
         {
             NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(ids, [1, n])),
             NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor<long>(Enumerable.Repeat(1L, n).ToArray(), [1, n])),
-            NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor<long>(new long[n], [1, n])),
+            NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor<long>(tokenTypes ?? new long[n], [1, n])),
         };
         using var results = fixture.Session.Run(inputs);
         return results.First(r => r.Name == "last_hidden_state").AsTensor<float>().ToArray();
@@ -66,6 +66,21 @@ public sealed class MiniLmOnnxTests(MiniLmFixture fixture, ITestOutputHelper out
             output.WriteLine($"MiniLM last_hidden_state vs ONNX Runtime, {s_sentences.Length} sentences right-padded to {len}: max |Δ| = {worst:E2}");
             Assert.True(worst <= 1e-4, $"last hidden state differs from ONNX Runtime by {worst:E2}");
         }
+    }
+
+    [Fact]
+    public void SentencePairWithSegmentIdsMatchesOnnxRuntime()
+    {
+        var model = fixture.Model;
+        var (tokens, types, mask) = model.ToTokens("Where is the station?", "It is next to the old bridge.");
+        var typeValues = types.ToArray<long>();
+        Assert.Contains(1L, typeValues);
+        var ours = model.Forward(tokens, types, mask).ToArray<float>();
+        var reference = OrtLastHiddenState(tokens.ToArray<long>(), typeValues);
+        double worst = ours.Zip(reference, (a, b) => (double)Math.Abs(a - b)).Max();
+        output.WriteLine($"MiniLM sentence pair (token types 0/1) vs ONNX Runtime: max |Δ| = {worst:E2}");
+        Assert.True(worst <= 1e-4, $"sentence-pair hidden state differs from ONNX Runtime by {worst:E2}");
+        Assert.Throws<InvalidOperationException>(() => model.Forward(tokens, new ForwardOptions { ReturnType = ReturnType.Loss }));
     }
 
     [Fact]

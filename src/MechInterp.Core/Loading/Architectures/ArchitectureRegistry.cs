@@ -11,6 +11,10 @@ internal static class ArchitectureRegistry
 
     public static IEnumerable<string> Supported => s_all.SelectMany(a => a.ClassNames);
 
-    public static IArchitecture For(string className, string configPath) =>
-        s_all.FirstOrDefault(a => a.ClassNames.Contains(className)) ?? throw new UnsupportedArchitectureException(className, configPath, Supported);
+    public static IArchitecture For(string className, string configPath)
+    {
+        if (new BertArchitecture().ClassNames.Contains(className))
+            throw new NotSupportedException($"'{configPath}' describes a {className}, an encoder: load it with HookedEncoder.FromPretrained, not HookedTransformer.FromPretrained");
+        return s_all.FirstOrDefault(a => a.ClassNames.Contains(className)) ?? throw new UnsupportedArchitectureException(className, configPath, Supported);
+    }
 }
