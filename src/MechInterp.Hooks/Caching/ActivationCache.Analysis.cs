@@ -14,21 +14,23 @@ public sealed partial class ActivationCache
     private int PosDim => HasBatchDim ? 1 : 0;
 
     /// <summary>
-    /// The residual stream before each layer up to <paramref name="layer"/> (all layers and the final residual when null),
-    /// stacked as [components, batch, pos, d_model]; with <paramref name="inclMid"/> also the mid-layer residuals.
+    /// The residual stream entering each layer up to and including <paramref name="layer"/> (TransformerLens: "the
+    /// accumulated streams up to the input to layer l"); with null, -1 or n_layers every layer's and then the final
+    /// residual. Stacked as [components, batch, pos, d_model]; <paramref name="inclMid"/> adds the mid-layer residuals
+    /// of earlier layers, <paramref name="mlpInput"/> that of <paramref name="layer"/> itself.
     /// </summary>
     public (Tensor Stack, string[] Labels) AccumulatedResid(int? layer = null, bool inclMid = false, bool applyLn = false, Range? posSlice = null, bool mlpInput = false)
     {
-        int upTo = layer is null ? NLayers : layer.Value < 0 ? layer.Value + NLayers : layer.Value;
-        if (upTo < 0 || upTo > NLayers) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in 0..{NLayers}");
+        int upTo = layer is null or -1 ? NLayers : layer.Value;
+        if (upTo < 0 || upTo > NLayers) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in 0..{NLayers} (or -1)");
         var parts = new List<Tensor>();
         var labels = new List<string>();
-        for (int l = 0; l < upTo; l++)
+        for (int l = 0; l <= upTo && l < NLayers; l++)
         {
             parts.Add(this["resid_pre", l]); labels.Add($"{l}_pre");
-            if (inclMid && ContainsKey(ActName.ResidMid(l))) { parts.Add(this["resid_mid", l]); labels.Add($"{l}_mid"); }
+            bool mid = (inclMid && l < upTo) || (mlpInput && l == upTo);
+            if (mid && ContainsKey(ActName.ResidMid(l))) { parts.Add(this["resid_mid", l]); labels.Add($"{l}_mid"); }
         }
-        if (mlpInput && upTo < NLayers && ContainsKey(ActName.ResidMid(upTo))) { parts.Add(this["resid_mid", upTo]); labels.Add($"{upTo}_mid"); }
         if (upTo == NLayers) { parts.Add(this["resid_post", NLayers - 1]); labels.Add("final_post"); }
         var stack = Tensor.Stack(parts.Select(p => SlicePos(p, posSlice, PosDim)).ToArray());
         if (applyLn) stack = ApplyLnToStack(stack, upTo == NLayers ? null : upTo, mlpInput, posSlice);
@@ -43,8 +45,8 @@ public sealed partial class ActivationCache
     public (Tensor Stack, string[] Labels) DecomposeResid(int? layer = null, bool mlpInput = false, string mode = "all",
         bool applyLn = false, bool inclEmbeds = true, Range? posSlice = null)
     {
-        int upTo = layer is null ? NLayers : layer.Value;
-        if (upTo < 0 || upTo > NLayers) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in 0..{NLayers}");
+        int upTo = layer is null or -1 ? NLayers : layer.Value;
+        if (upTo < 0 || upTo > NLayers) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in 0..{NLayers} (or -1)");
         if (mode is not ("all" or "attn" or "mlp")) throw new ArgumentException($"mode must be \"all\", \"attn\" or \"mlp\", got '{mode}'", nameof(mode));
         var parts = new List<Tensor>();
         var labels = new List<string>();
@@ -145,12 +147,14 @@ public sealed partial class ActivationCache
         return stack / scale;
     }
 
-    /// <summary>Direct logit attribution: each component's dot product with the unembedding direction of
-    /// <paramref name="tokens"/> (minus that of <paramref name="incorrectTokens"/>). <paramref name="residualStack"/> is
-    /// [components, batch, ..., d_model] already normalised (see <see cref="ApplyLnToStack"/>); tokens are [batch] ids.
-    /// Returns [components, batch, ...].</summary>
-    public Tensor LogitAttrs(Tensor residualStack, Tensor tokens, Tensor? incorrectTokens = null)
+    /// <summary>Direct logit attribution (TransformerLens's logit_attrs): scales <paramref name="residualStack"/>
+    /// [components, batch, pos, d_model] (e.g. from <see cref="DecomposeResid"/>) by the cached final norm, as
+    /// <see cref="ApplyLnToStack"/> does, and takes each component's dot product with the unembedding direction of
+    /// <paramref name="tokens"/> (minus that of <paramref name="incorrectTokens"/>); tokens are [batch] ids. Pass the
+    /// stack's <paramref name="posSlice"/> so the right scales are used. Returns [components, batch, pos].</summary>
+    public Tensor LogitAttrs(Tensor residualStack, Tensor tokens, Tensor? incorrectTokens = null, Range? posSlice = null)
     {
+        residualStack = ApplyLnToStack(residualStack, null, false, posSlice);
         var wU = Decoder.W_U; // [d, vocab]
         var direction = wU.IndexSelect(1, tokens.Reshape(-1).To(DType.Int64)).T; // [batch, d]
         if (incorrectTokens is not null) direction = direction - wU.IndexSelect(1, incorrectTokens.Reshape(-1).To(DType.Int64)).T;

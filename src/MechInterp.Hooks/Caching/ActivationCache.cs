@@ -68,9 +68,9 @@ public sealed partial class ActivationCache : IDisposable
         return new ActivationCache(_store.ToDictionary(kv => kv.Key, kv => kv.Value.Squeeze(0).DetachFromScopes()), Model, false);
     }
 
-    /// <summary>A copy of the cache on another device.</summary>
+    /// <summary>A copy of the cache on another device (disposing one never frees the other's tensors).</summary>
     public ActivationCache ToDevice(Device device) =>
-        new(_store.ToDictionary(kv => kv.Key, kv => kv.Value.To(device).DetachFromScopes()), Model, HasBatchDim);
+        new(_store.ToDictionary(kv => kv.Key, kv => (kv.Value.Device == device ? kv.Value.Detach() : kv.Value.To(device)).DetachFromScopes()), Model, HasBatchDim);
 
     /// <summary>Frees every cached tensor.</summary>
     public void Dispose()

@@ -48,6 +48,16 @@ internal static class HookTestUtil
         Assert.True(d <= tol, $"{what}: max |diff| = {d:E3} > {tol:E1}");
     }
 
+    /// <summary>Same shape and bit-equal values (infinities included, as in masked attention scores).</summary>
+    public static void Identical(Tensor actual, Tensor expected, string what)
+    {
+        Assert.Equal(expected.Shape, actual.Shape);
+        var a = actual.To(Device.Cpu).ToArray<double>();
+        var e = expected.To(Device.Cpu).ToArray<double>();
+        for (int i = 0; i < a.Length; i++)
+            if (!a[i].Equals(e[i])) Assert.Fail($"{what}: element {i} is {a[i]} instead of {e[i]}");
+    }
+
     /// <summary>Max |x| over all elements.</summary>
     public static double MaxAbs(Tensor t) => t.To(Device.Cpu).ToArray<double>().Select(Math.Abs).DefaultIfEmpty(0).Max();
 }
