@@ -22,12 +22,13 @@ internal static class EinsumPlanner
             throw new ArgumentException($"einsum '{equation}' names {inputs.Length} operands but {operands.Length} were given");
         if (operands.Length is < 1 or > 2)
             throw new ArgumentException($"einsum supports one or two operands; '{equation}' has {operands.Length}: chain two-operand calls");
-        // Expand "..." into fresh upper-case letters.
+        // Expand "..." into fresh letters that the equation does not use.
         int ellipsisRank = 0;
         for (int i = 0; i < inputs.Length; i++)
             if (inputs[i].Contains("...", StringComparison.Ordinal))
                 ellipsisRank = Math.Max(ellipsisRank, operands[i].Rank - (inputs[i].Length - 3));
-        string ell = new([.. Enumerable.Range(0, ellipsisRank).Select(k => (char)('A' + k))]);
+        var unused = Enumerable.Range(0, 26).SelectMany(k => new[] { (char)('A' + k), (char)('a' + k) }).Where(c => !eq.Contains(c));
+        string ell = new([.. unused.Take(ellipsisRank)]);
         for (int i = 0; i < inputs.Length; i++)
         {
             if (!inputs[i].Contains("...", StringComparison.Ordinal)) continue;

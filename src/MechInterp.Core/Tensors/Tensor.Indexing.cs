@@ -61,8 +61,22 @@ public sealed partial class Tensor
         var x = this;
         var src = source.To(DType);
         var r = new Tensor(Backend.ScatterAdd(Handle, d, idx.Handle, src.Handle));
-        AutogradRecorder.Record(r, "scatter_add", [x, src], g => [g, g.Gather(d, idx)]);
+        AutogradRecorder.Record(r, "scatter_add", [x, src], g => [g, ZeroPadTo(g.Gather(d, idx), src.Shape)]);
         return r;
+    }
+
+    /// <summary>Pads with zeros at the end of each dim up to <paramref name="shape"/> (a source larger than the index
+    /// contributes only its index-shaped corner, so the rest of it gets a zero gradient).</summary>
+    private static Tensor ZeroPadTo(Tensor t, long[] shape)
+    {
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (t.Shape[i] == shape[i]) continue;
+            var padShape = (long[])t.Shape.Clone();
+            padShape[i] = shape[i] - t.Shape[i];
+            t = Concat([t, Zeros(padShape, t.DType, t.Device)], i);
+        }
+        return t;
     }
 
     private static void CheckRange(Tensor idx, long size, string op)

@@ -137,6 +137,7 @@ public sealed partial class Tensor
     /// <summary>p-norm over <paramref name="dim"/> (all elements when null).</summary>
     public Tensor Norm(double p = 2, int? dim = null, bool keepDim = false)
     {
+        if (dim is null && keepDim) return Norm(p).Reshape(Enumerable.Repeat(1L, Rank).ToArray());
         if (p == 2) return Norm2(dim, keepDim);
         if (double.IsPositiveInfinity(p)) return dim is null ? Abs().Max() : Abs().Max(dim.Value, keepDim);
         var s = dim is null ? Abs().Pow(p).Sum() : Abs().Pow(p).Sum(dim.Value, keepDim);

@@ -70,6 +70,21 @@ public class EdgeCaseGradTests
     }
 
     [Fact]
+    public void NormOverAllDimsWithKeepDimKeepsTheRank()
+    {
+        using var scope = Tensor.Scope();
+        var x = Tensor.FromArray(new double[] { 3, 0, 0, 4 }, [2, 2], DType.Float64, Device.Cpu).RequiresGrad_();
+        var n = x.Norm(2, null, keepDim: true);
+        Assert.Equal(new long[] { 1, 1 }, n.Shape);
+        Assert.Equal(5.0, n.Item<double>(), 14);
+        n.Backward(Tensor.Ones([1, 1], DType.Float64));
+        var g = x.Grad!.ToArray<double>();
+        Assert.Equal(0.6, g[0], 14);
+        Assert.Equal(0.8, g[3], 14);
+        Assert.Equal(new long[] { 1, 1 }, x.Norm(1, null, keepDim: true).Shape);
+    }
+
+    [Fact]
     public void ReducingDimZeroOfAZeroDimTensor()
     {
         using var scope = Tensor.Scope();

@@ -30,6 +30,8 @@ public class IndexingGradTests
         ["gather dim 0"] = new(x => x[0].Gather(0, Tensor.FromArray(new long[] { 2, 0, 1, 1, 0, 2, 2, 2 }, 2, 4)), Arg.Of(3, 4)),
         ["scatter_add dim 1 (self and source)"] = new(x => x[0].ScatterAdd(1, Tensor.FromArray(new long[] { 0, 0, 3, 1, 2, 2 }, 3, 2), x[1]), Arg.Of(3, 4), Arg.Of(3, 2)),
         ["scatter_add dim 0"] = new(x => x[0].ScatterAdd(0, Tensor.FromArray(new long[] { 1, 0, 1, 1, 0, 0 }, 2, 3), x[1]), Arg.Of(2, 3), Arg.Of(2, 3)),
+        ["scatter_add source larger than index"] = new(x => x[0].ScatterAdd(1, Tensor.FromArray(new long[] { 0, 3, 1, 1 }, 2, 2), x[1]), Arg.Of(3, 4), Arg.Of(3, 4)),
+        ["gather index smaller than input outside dim"] = new(x => x[0].Gather(1, Tensor.FromArray(new long[] { 0, 3, 1, 1 }, 2, 2)), Arg.Of(3, 4)),
         ["index_add dim 0 with repeats"] = new(x => x[0].IndexAdd(0, Idx(1, 3, 1), x[1]), Arg.Of(4, 3), Arg.Of(3, 3)),
         ["index_add dim 1"] = new(x => x[0].IndexAdd(1, Idx(0, 2), x[1]), Arg.Of(3, 4), Arg.Of(3, 2)),
         ["topk largest"] = new(x => x[0].TopK(2, -1).Values, Arg.Of(3, 5)),

@@ -24,6 +24,8 @@ public class LinearAlgebraGradTests
         ["einsum bpd,hde->bphe"] = new(x => Tensor.Einsum("bpd,hde->bphe", x[0], x[1]), Arg.Of(2, 3, 4), Arg.Of(2, 4, 3)),
         ["einsum ii->"] = new(x => Tensor.Einsum("ii->", x[0]), Arg.Of(4, 4)),
         ["einsum ...d,d->..."] = new(x => Tensor.Einsum("...d,d->...", x[0], x[1]), Arg.Of(2, 3, 4), Arg.Of(4)),
+        ["einsum ...A,A->... (upper-case label with ellipsis)"] = new(x => Tensor.Einsum("...A,A->...", x[0], x[1]), Arg.Of(2, 3, 4), Arg.Of(4)),
+        ["einsum Ab...,b... (implicit output with ellipsis)"] = new(x => Tensor.Einsum("Ab...,b...", x[0], x[1]), Arg.Of(2, 3, 4), Arg.Of(3, 4)),
         ["einsum ij,jk->ik"] = new(x => Tensor.Einsum("ij,jk->ik", x[0], x[1]), Arg.Of(3, 4), Arg.Of(4, 2)),
         ["einsum bhqd,bhkd->bhqk"] = new(x => Tensor.Einsum("bhqd,bhkd->bhqk", x[0], x[1]), Arg.Of(2, 2, 3, 4), Arg.Of(2, 2, 3, 4)),
         ["einsum bij->bji (permute only)"] = new(x => Tensor.Einsum("bij->bji", x[0]), Arg.Of(2, 3, 4)),

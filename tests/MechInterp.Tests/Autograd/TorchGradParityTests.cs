@@ -63,6 +63,10 @@ public class TorchGradParityTests
     }
 
     [Fact]
+    public void GradientsFlowAcrossDeviceCopies() =>
+        GradCheck.Run("managed → torch → managed", new(x => x[0].To(Device.TorchCpu).Square().Sin().To(Device.Cpu) * x[0], Arg.Of(2, 3)));
+
+    [Fact]
     public void HooksRetainGradAndAccumulationWorkOnTorch()
     {
         using var scope = Tensor.Scope();
