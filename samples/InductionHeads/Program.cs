@@ -7,44 +7,43 @@ using MechInterp.Optim;
 
 var device = args.Length > 0 ? Device.Parse(args[0]) : Device.Cpu;
 int steps = args.Length > 1 ? int.Parse(args[1]) : 600;
-const int Vocab = 48, Half = 20, Batch = 32;
+double learningRate = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1e-2;
+const int Vocab = 48, Length = 41, MinPeriod = 5, MaxPeriod = 15, EvalPeriod = 10, Batch = 32;
 
 var config = new HookedTransformerConfig
 {
-    NLayers = 2, DModel = 64, NHeads = 4, DHead = 16, DVocab = Vocab, NCtx = 2 * Half + 1,
+    NLayers = 2, DModel = 64, NHeads = 4, DHead = 16, DVocab = Vocab, NCtx = Length,
     AttnOnly = true, NormalizationType = NormalizationType.LN, ModelName = "attn-only-2l",
 };
 var model = new HookedTransformer(config, device);
 model.InitWeights(new Generator(7));
 model.SetRequiresGrad(true);
-var optimizer = new AdamW(model.NamedParameters().Select(p => p.Parameter), learningRate: 3e-3, weightDecay: 0.01);
-var schedule = LearningRateSchedule.Cosine(3e-3, steps, warmupSteps: 30, minRate: 3e-4);
+var optimizer = new AdamW(model.NamedParameters().Select(p => p.Parameter), learningRate: learningRate, weightDecay: 0.01);
+var schedule = LearningRateSchedule.Cosine(learningRate, steps, warmupSteps: 30, minRate: learningRate / 10);
 var data = new Generator(42);
 
-// [BOS=0] r1..rh r1..rh filler: the repeated half is predictable only by copying from its first occurrence. During
-// training the half length h varies per sequence, so no fixed positional offset can solve the task: the model has to
-// learn induction (a previous-token head in layer 0 composing with an induction head in layer 1).
-Tensor RepeatedBatch(int batch, bool fixedHalf)
+// [BOS=0] r1..rh r1..rh r1..rh ...: a random block of h tokens repeated to the end. After the first block every token
+// is predictable, but only by induction — find the earlier occurrence of the current token and copy what followed
+// it — because h varies per sequence, so no fixed positional offset solves the task.
+Tensor PeriodicBatch(int batch, int? fixedPeriod)
 {
-    int length = 2 * Half + 1;
-    var ids = new long[batch * length];
+    var ids = new long[batch * Length];
     for (int b = 0; b < batch; b++)
     {
-        long offset = b * length;
-        int h = fixedHalf ? Half : (int)data.NextInt64(6, Half + 1);
-        for (int i = 1; i < length; i++) ids[offset + i] = data.NextInt64(1, Vocab);
-        for (int i = 0; i < h; i++) ids[offset + 1 + h + i] = ids[offset + 1 + i];
+        int h = fixedPeriod ?? (int)data.NextInt64(MinPeriod, MaxPeriod + 1);
+        var block = Enumerable.Range(0, h).Select(_ => data.NextInt64(1, Vocab)).ToArray();
+        for (int t = 1; t < Length; t++) ids[b * Length + t] = block[(t - 1) % h];
     }
-    return Tensor.FromArray(ids, batch, length).To(device);
+    return Tensor.FromArray(ids, batch, Length).To(device);
 }
 
-Console.WriteLine($"Training {config.ModelName} on {device} for {steps} steps (batch {Batch}, {2 * Half + 1} tokens)...");
+Console.WriteLine($"Training {config.ModelName} on {device} for {steps} steps (batch {Batch}, {Length} tokens)...");
 var clock = Stopwatch.StartNew();
 for (int step = 0; step < steps; step++)
 {
     using var scope = Tensor.Scope();
     schedule.Apply(optimizer);
-    var loss = model.Forward(RepeatedBatch(Batch, fixedHalf: false), new ForwardOptions { ReturnType = ReturnType.Loss });
+    var loss = model.Forward(PeriodicBatch(Batch, null), new ForwardOptions { ReturnType = ReturnType.Loss });
     optimizer.ZeroGrad();
     loss.Backward();
     GradientClipping.ClipByNorm(optimizer.Tensors, 1.0);
@@ -56,34 +55,55 @@ Console.WriteLine($"\ntrained in {clock.Elapsed.TotalSeconds:F1} s");
 model.SetRequiresGrad(false);
 
 using var evalScope = Tensor.Scope();
-var tokens = RepeatedBatch(64, fixedHalf: true);
+var tokens = PeriodicBatch(64, EvalPeriod);
 var perToken = model.Forward(tokens, new ForwardOptions { ReturnType = ReturnType.Loss, LossPerToken = true });
-double firstHalf = perToken.Narrow(1, 0, Half).Mean().Item<float>();
-double secondHalf = perToken.Narrow(1, Half, Half).Mean().Item<float>();
-Console.WriteLine($"loss on the random first half:   {firstHalf:F3} (uniform guess: ln {Vocab - 1} = {Math.Log(Vocab - 1):F3})");
-Console.WriteLine($"loss on the repeated second half: {secondHalf:F3}");
+double firstBlock = perToken.Narrow(1, 0, EvalPeriod).Mean().Item<float>();
+double repeats = perToken.Narrow(1, EvalPeriod, Length - 1 - EvalPeriod).Mean().Item<float>();
+Console.WriteLine($"loss on the first (random) block:  {firstBlock:F3} (uniform guess: ln {Vocab - 1} = {Math.Log(Vocab - 1):F3})");
+Console.WriteLine($"loss on the repeats:               {repeats:F3}");
 
-// Induction score: attention from each token of the second half to the token right after its earlier copy.
+// Head detectors (as in TransformerLens's head_detector): for each head, the attention mass a query in the repeats
+// puts on (a) the previous token, (b) earlier copies of its own token, (c) the tokens right after earlier copies —
+// the induction pattern.
 var (_, cache) = model.RunWithCache(tokens, name => name.EndsWith("hook_pattern", StringComparison.Ordinal));
 using (cache)
 {
-    Console.WriteLine("\ninduction score (mean attention to the token after the previous occurrence):");
+    var ids = tokens.ToArray<long>();
+    int n = (int)tokens.Shape[0];
+    var previous = new float[n * Length * Length];
+    var duplicate = new float[n * Length * Length];
+    var induction = new float[n * Length * Length];
+    for (int b = 0; b < n; b++)
+        for (int q = 1; q < Length; q++)
+            for (int k = 1; k < q; k++)
+            {
+                int at = (b * Length + q) * Length + k;
+                long token = ids[b * Length + q];
+                if (k == q - 1) previous[at] = 1;
+                if (ids[b * Length + k] == token) duplicate[at] = 1;
+                if (ids[b * Length + k - 1] == token) induction[at] = 1;
+            }
+    var detectors = new (string Name, Tensor Mask)[]
+    {
+        ("previous", Tensor.FromArray(previous, n, 1, Length, Length).To(device)),
+        ("duplicate", Tensor.FromArray(duplicate, n, 1, Length, Length).To(device)),
+        ("induction", Tensor.FromArray(induction, n, 1, Length, Length).To(device)),
+    };
+    Console.WriteLine("\nattention mass of queries in the repeats:  previous-token  duplicate-token  induction");
     var scores = new List<(int Layer, int Head, double Score)>();
     for (int layer = 0; layer < config.NLayers; layer++)
     {
         var pattern = cache["pattern", layer]; // [batch, head, query, key]
+        var perDetector = detectors.Select(d => (pattern * d.Mask).Sum(-1).Narrow(2, EvalPeriod + 1, Length - EvalPeriod - 1).Mean([0, 2]).ToArray<float>()).ToArray();
         for (int head = 0; head < config.NHeads; head++)
         {
-            // query q = Half+1+i attends to key q - Half + 1 (the token after the earlier copy).
-            var diagonal = pattern.Select(1, head).Narrow(1, Half + 1, Half - 1).Narrow(2, 2, Half - 1);
-            double score = Tensor.Einsum("bii->b", diagonal).Mean().Item<float>() / (Half - 1);
-            scores.Add((layer, head, score));
-            Console.WriteLine($"  L{layer}H{head}: {score:F2} {new string('#', (int)(score * 40))}");
+            scores.Add((layer, head, perDetector[2][head]));
+            Console.WriteLine($"  L{layer}H{head}: {perDetector[0][head],41:F2} {perDetector[1][head],16:F2} {perDetector[2][head],10:F2} {new string('#', (int)(perDetector[2][head] * 20))}");
         }
     }
 
     // Causal check: zero-ablate each layer-1 head's output (hook_z) and measure the loss on the repeated half.
-    Console.WriteLine("\nloss on the repeated half with one layer-1 head zero-ablated:");
+    Console.WriteLine("\nloss on the repeats with one layer-1 head zero-ablated:");
     for (int head = 0; head < config.NHeads; head++)
     {
         int h = head;
@@ -93,11 +113,11 @@ using (cache)
             mask = Tensor.Where(Tensor.Arange(config.NHeads, device: z.Device).Reshape(1, 1, config.NHeads, 1) == h, Tensor.ZerosLike(mask), mask);
             return z * mask;
         })], null, new ForwardOptions { ReturnType = ReturnType.Loss, LossPerToken = true });
-        double loss = ablated.Narrow(1, Half, Half).Mean().Item<float>();
-        Console.WriteLine($"  ablate L1H{head}: {loss:F3} (+{loss - secondHalf:F3})");
+        double loss = ablated.Narrow(1, EvalPeriod, Length - 1 - EvalPeriod).Mean().Item<float>();
+        Console.WriteLine($"  ablate L1H{head}: {loss:F3} (+{loss - repeats:F3})");
     }
     var best = scores.MaxBy(s => s.Score);
-    Console.WriteLine($"\nstrongest induction head: L{best.Layer}H{best.Head} (score {best.Score:F2})");
+    Console.WriteLine($"\nstrongest induction head: L{best.Layer}H{best.Head} (induction mass {best.Score:F2})");
 }
 
 /// <summary>A one-line text progress bar.</summary>
