@@ -60,9 +60,10 @@ public sealed partial class HookedTransformer
             residual = RunBlocks(residual, start, stop, ctx.Context);
         }
         if (stop < Config.NLayers) return new ForwardOutput(null, null, residual);
+        var normalized = LnFinal.Forward(residual); // ln_final's hooks fire even for ReturnType.None, as in TransformerLens
         if (options.ReturnType == ReturnType.None) return new ForwardOutput(null, null, null);
 
-        var logits = Unembed.Forward(LnFinal.Forward(residual), Config.OutputLogitsSoftCap);
+        var logits = Unembed.Forward(normalized, Config.OutputLogitsSoftCap);
         Tensor? loss = null;
         if (options.ReturnType is ReturnType.Loss or ReturnType.Both)
         {

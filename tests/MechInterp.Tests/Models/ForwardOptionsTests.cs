@@ -85,6 +85,10 @@ public sealed class ForwardOptionsTests
             new ForwardOptions { ReturnType = ReturnType.None });
         Assert.Equal(1, fired);
         Assert.Equal(0, none.NumElements);
+        // As in TransformerLens, the final norm still runs (its hooks fire) but the unembedding does not.
+        var (_, noneCache) = model.RunWithCache(input, n => n.StartsWith("ln_final.", StringComparison.Ordinal) || n.StartsWith("unembed.", StringComparison.Ordinal),
+            options: new ForwardOptions { ReturnType = ReturnType.None });
+        using (noneCache) Assert.Equal(["ln_final.hook_scale", "ln_final.hook_normalized"], noneCache.Keys);
         var nothing = model.ForwardFull(input, new ForwardOptions { ReturnType = ReturnType.None });
         Assert.True(nothing.Logits is null && nothing.Loss is null && nothing.Residual is null);
     }
