@@ -91,6 +91,12 @@ internal interface IBackend
     /// <summary>Numerically stable softmax (or log-softmax) over <paramref name="dim"/>.</summary>
     TensorHandle Softmax(TensorHandle x, int dim, bool log);
 
+    /// <summary>Fused attention softmax over the last dim of scores [..., q, kv]: row i (of q) keeps keys
+    /// j &lt;= i + <paramref name="offset"/> (causal, with <paramref name="offset"/> = kv - q cached keys before the
+    /// queries), and gives softmax(x * <paramref name="scale"/>) over them and 0 elsewhere (a row with no visible key is
+    /// all 0). Equal to scaling, masking with -inf, softmax and replacing NaN by 0, in one pass.</summary>
+    TensorHandle CausalSoftmax(TensorHandle x, double scale, long offset);
+
     /// <summary>Layer norm over the last dim: (x - mean) / sqrt(var + eps) * w + b (biased variance); weight and bias optional ([last]).</summary>
     TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps);
 

@@ -31,6 +31,11 @@ public sealed class AttentionContext
     /// <summary>Position ids of all keys (cached ones first).</summary>
     public Tensor KeyPositions(long kvLen) => _keyPositions.Shape[1] == kvLen ? _keyPositions : _keyPositions.Narrow(1, _keyPositions.Shape[1] - kvLen, kvLen);
 
+    /// <summary>True when the mask of <paramref name="type"/> is exactly causal (query i sees keys up to i + kv - q: no
+    /// padding, no local window, not bidirectional), so attention can take the fused <see cref="Tensor.CausalSoftmax"/>.</summary>
+    public bool IsPlainCausal(AttentionType type) =>
+        !_bidirectional && _keyPadding is null && !(type == AttentionType.Local && _window is not null);
+
     /// <summary>Which keys each query may see, [batch or 1, 1, q, kv] Bool; null when everything is visible.</summary>
     public Tensor? Mask(AttentionType type, long q, long kv)
     {

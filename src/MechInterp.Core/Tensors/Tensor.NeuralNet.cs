@@ -24,6 +24,19 @@ public sealed partial class Tensor
         return r;
     }
 
+    /// <summary>Fused causal attention softmax over scores [..., q, kv]: softmax(this * <paramref name="scale"/>) over
+    /// keys j &lt;= i + (kv - q) for query row i, 0 for later keys (rows with no visible key are 0). The same values as
+    /// scaling, masking with -inf, <see cref="Softmax"/> and replacing NaN by 0, in one pass.</summary>
+    public Tensor CausalSoftmax(double scale = 1.0)
+    {
+        if (Rank < 2) throw new ArgumentException($"CausalSoftmax needs scores [..., query, key], got shape {ShapeString(Shape)}");
+        if (!DType.IsFloatingPoint()) throw new ArgumentException($"CausalSoftmax needs floating-point scores, got {DType}");
+        var x = this;
+        var r = new Tensor(Backend.CausalSoftmax(Handle, scale, Shape[^1] - Shape[^2]));
+        AutogradRecorder.Record(r, "causal_softmax", [x], g => [r * (g - (g * r).Sum(-1, keepDim: true)) * scale]);
+        return r;
+    }
+
     /// <summary>Layer norm over the last dim with optional affine weight and bias ([d]).</summary>
     public Tensor LayerNorm(Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {

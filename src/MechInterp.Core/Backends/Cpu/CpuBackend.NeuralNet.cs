@@ -25,6 +25,37 @@ internal sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
+    public TensorHandle CausalSoftmax(TensorHandle x, double scale, long offset)
+    {
+        var h = H(x);
+        if (h.DType is not (DType.Float32 or DType.Float64) || h.Rank < 2) throw Unsupported("CausalSoftmax", h.DType);
+        long q = h.ShapeArray[^2];
+        var src = Dense(h);
+        try
+        {
+            var dst = CpuHandle.Allocate(h.DType, (long[])h.ShapeArray.Clone());
+            long cols = h.ShapeArray[^1];
+            long rows = cols == 0 ? 0 : h.NumElements / cols;
+            bool single = h.DType == DType.Float32;
+            StridedPlan.ParallelRange(rows, rows * cols * 8, (start, end) =>
+            {
+                for (long r = start; r < end; r++)
+                {
+                    long visible = Math.Clamp(r % q + offset + 1, 0, cols);
+                    if (single)
+                        Kernels.Softmax.ScaledPrefixRow(src.Span<float>().Slice((int)(r * cols), (int)cols),
+                            dst.Span<float>().Slice((int)(r * cols), (int)cols), (float)scale, (int)visible);
+                    else
+                        Kernels.Softmax.ScaledPrefixRow(src.Span<double>().Slice((int)(r * cols), (int)cols),
+                            dst.Span<double>().Slice((int)(r * cols), (int)cols), scale, (int)visible);
+                }
+            });
+            return dst;
+        }
+        finally { Release(src, h); }
+    }
+
+    /// <inheritdoc />
     public TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps)
     {
         var h = H(x);

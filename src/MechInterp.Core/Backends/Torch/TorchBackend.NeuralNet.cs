@@ -42,6 +42,18 @@ internal sealed partial class TorchBackend
     }
 
     /// <inheritdoc />
+    public TensorHandle CausalSoftmax(TensorHandle x, double scale, long offset)
+    {
+        var t = T(x);
+        long q = x.Shape[^2], kv = x.Shape[^1];
+        using var hidden = torch.ones([q, kv], torch.@bool, t.device).triu(offset + 1);
+        using var scaled = t.mul(scale);
+        using var masked = scaled.masked_fill(hidden, double.NegativeInfinity);
+        using var soft = masked.softmax(-1);
+        return Wrap(soft.nan_to_num(0.0));
+    }
+
+    /// <inheritdoc />
     public TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps)
     {
         var t = T(x);

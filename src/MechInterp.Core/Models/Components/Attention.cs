@@ -105,14 +105,12 @@ public sealed class Attention : Module
         var kt = k.Permute(0, 2, 3, 1); // [b, kvh, dh, kv]
         var scores = qh.MatMul(kt).Reshape(b, h, p, kvLen);
         double scale = _cfg.EffectiveAttnScale;
-        if (scale != 1.0) scores = scores / scale;
-        if (_cfg.AttnScoresSoftCap > 0) scores = (scores / _cfg.AttnScoresSoftCap).Tanh() * _cfg.AttnScoresSoftCap;
-        var mask = context.Mask(_cfg.AttentionTypeOf(_layer), p, kvLen);
-        if (mask is not null) scores = Tensor.Where(mask, scores, Tensor.Full([], double.NegativeInfinity, scores.DType, scores.Device));
-        scores = HookAttnScores.Invoke(scores);
-        var pattern = scores.Softmax(-1);
-        if (mask is not null) pattern = Tensor.Where(pattern.IsNan(), Tensor.Zeros([], pattern.DType, pattern.Device), pattern); // fully masked rows
-        pattern = HookPattern.Invoke(pattern);
+        var type = _cfg.AttentionTypeOf(_layer);
+        Tensor pattern;
+        if (!HookAttnScores.IsActive && !HookPattern.IsActive && _cfg.AttnScoresSoftCap <= 0 && context.IsPlainCausal(type))
+            pattern = scores.CausalSoftmax(1.0 / scale); // fused scale + causal mask + softmax: nobody looks at the scores
+        else
+            pattern = HookPattern.Invoke(MaskedSoftmax(scores, scale, context.Mask(type, p, kvLen)));
         var vh = v.Permute(0, 2, 1, 3); // [b, kvh, kv, dh]
         var z = pattern.Reshape(b, kvh, group * p, kvLen).MatMul(vh).Reshape(b, h, p, dh).Permute(0, 2, 1, 3);
         z = HookZ.Invoke(z);
@@ -120,6 +118,18 @@ public sealed class Attention : Module
             return Linear.Apply(z.Reshape(b, p, h * dh), Wo.Value, Bo.Value);
         var result = HookResult.Invoke(Tensor.Einsum("bphe,hed->bphd", z, W_O));
         return result.Sum(2) + Bo.Value;
+    }
+
+    /// <summary>The unfused path: scale, soft-cap, mask with -inf, hook_attn_scores, softmax, zero fully masked rows.</summary>
+    private Tensor MaskedSoftmax(Tensor scores, double scale, Tensor? mask)
+    {
+        if (scale != 1.0) scores = scores / scale;
+        if (_cfg.AttnScoresSoftCap > 0) scores = (scores / _cfg.AttnScoresSoftCap).Tanh() * _cfg.AttnScoresSoftCap;
+        if (mask is not null) scores = Tensor.Where(mask, scores, Tensor.Full([], double.NegativeInfinity, scores.DType, scores.Device));
+        scores = HookAttnScores.Invoke(scores);
+        var pattern = scores.Softmax(-1);
+        if (mask is not null) pattern = Tensor.Where(pattern.IsNan(), Tensor.Zeros([], pattern.DType, pattern.Device), pattern); // fully masked rows
+        return pattern;
     }
 
     private Tensor Project(Tensor input, Tensor w, Tensor bias, int heads)

@@ -23,6 +23,69 @@ internal static class Softmax
         else TensorPrimitives.Multiply(y, 1f / sum, y);
     }
 
+    /// <summary>Fused attention row: y[j] = softmax(scale * x[0..visible))[j] for j &lt; visible, 0 for the rest
+    /// (all 0 when nothing is visible). One read of x and one write of y instead of scale, mask, softmax and NaN passes.</summary>
+    public static void ScaledPrefixRow(ReadOnlySpan<float> x, Span<float> y, float scale, int visible)
+    {
+        y.Slice(visible).Clear();
+        if (visible == 0) return;
+        var head = x.Slice(0, visible);
+        var outHead = y.Slice(0, visible);
+        // softmax(s*x) = exp(s*(x - max)) / sum for s > 0; the scale folds into the exponent
+        float max = Max(head);
+        float sum = scale > 0 ? ExpScaledShiftSum(head, max, scale, outHead) : ExpScaledShiftSum(head, Min(head), scale, outHead);
+        TensorPrimitives.Multiply(outHead, 1f / sum, outHead);
+    }
+
+    /// <summary>Float64 version of <see cref="ScaledPrefixRow(ReadOnlySpan{float}, Span{float}, float, int)"/>.</summary>
+    public static void ScaledPrefixRow(ReadOnlySpan<double> x, Span<double> y, double scale, int visible)
+    {
+        y.Slice(visible).Clear();
+        if (visible == 0) return;
+        var outHead = y.Slice(0, visible);
+        TensorPrimitives.Multiply(x.Slice(0, visible), scale, outHead);
+        Row(outHead, outHead, log: false);
+    }
+
+    private static float Min(ReadOnlySpan<float> x) => TensorPrimitives.Min(x);
+
+    /// <summary>y = exp(scale * (x - shift)); returns the sum of y.</summary>
+    private static float ExpScaledShiftSum(ReadOnlySpan<float> x, float shift, float scale, Span<float> y)
+    {
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float py = ref MemoryMarshal.GetReference(y);
+        int n = x.Length, i = 0;
+        float sum = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var s = Vector512.Create(shift);
+            var k = Vector512.Create(scale);
+            var acc = Vector512<float>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var e = Vector512.Exp((Vector512.LoadUnsafe(ref px, (nuint)i) - s) * k);
+                e.StoreUnsafe(ref py, (nuint)i);
+                acc += e;
+            }
+            sum = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var s = Vector256.Create(shift);
+            var k = Vector256.Create(scale);
+            var acc = Vector256<float>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                var e = Vector256.Exp((Vector256.LoadUnsafe(ref px, (nuint)i) - s) * k);
+                e.StoreUnsafe(ref py, (nuint)i);
+                acc += e;
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) { float e = MathF.Exp((x[i] - shift) * scale); y[i] = e; sum += e; }
+        return sum;
+    }
+
     /// <summary>Float64 version (through TensorPrimitives).</summary>
     public static void Row(ReadOnlySpan<double> x, Span<double> y, bool log)
     {
