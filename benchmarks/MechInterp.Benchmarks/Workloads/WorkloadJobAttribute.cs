@@ -17,7 +17,7 @@ public sealed class WorkloadJobAttribute : Attribute, IConfigSource
     {
         int iterations = int.TryParse(Environment.GetEnvironmentVariable("MECHINTERP_BENCH_ITERATIONS"), out var n) && n > 0 ? n : 5;
         var job = new Job("Workload")
-            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(2), logOutput: true))
             .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(iterations)
             .WithInvocationCount(1).WithUnrollFactor(1);
         Config = ManualConfig.CreateEmpty().AddJob(job).AddColumn(new OtherLoadColumn());

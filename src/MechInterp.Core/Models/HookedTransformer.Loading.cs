@@ -43,8 +43,21 @@ public sealed partial class HookedTransformer
         foreach (var t in stateDict.Values) t.Dispose();
         if (options.DType != DType.Float32) model.ConvertDType(options.DType);
         if (options.Processing != WeightProcessing.None) model.ProcessWeights(options.Processing);
+        ReleaseLoadingMemory();
         options.Progress?.Report(new LoadProgress("done", total, total));
         return model;
+    }
+
+    /// <summary>
+    /// Gives back the memory that conversion needed: the checkpoint's host copies and the layout conversions of a
+    /// whole model went back to the CPU buffer pool, which would otherwise keep them resident (sized for a model's
+    /// weights, they rarely fit an activation) for the life of the process. Dropping the pool and running a full,
+    /// compacting collection returns them to the OS, so a loaded model costs about its weights in resident memory.
+    /// </summary>
+    private static void ReleaseLoadingMemory()
+    {
+        Backends.Cpu.BufferPool.Clear();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     private static TextTokenizer? TryLoadTokenizer(string dir)

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace MechInterp.Benchmarks.Workloads;
+
+/// <summary>
+/// A Stopwatch breakdown of a forward pass by component, taken through forward hooks on the points that bound each
+/// component (hooks that return null; none of them sits on an intermediate point a fused kernel skips, so the fast
+/// paths stay on). Segments: LN1+Q projection (resid_pre→hook_q), K and V projections, the attention core
+/// (hook_v→hook_z: scores, mask, softmax, pattern·V), output projection, residual adds, LN2+W_in, GELU, W_out, and
+/// the final norm + unembedding. Time is summed over layers; median of the repeats.
+/// </summary>
+public static class ComponentProfile
+{
+    /// <summary>The command-line switch that selects this profile.</summary>
+    public const string Switch = "--profile";
+
+    private static readonly (string From, string To, string Label)[] s_segments =
+    [
+        ("hook_resid_pre", "attn.hook_q", "ln1 + W_Q"),
+        ("attn.hook_q", "attn.hook_k", "W_K"),
+        ("attn.hook_k", "attn.hook_v", "W_V"),
+        ("attn.hook_v", "attn.hook_z", "attention core"),
+        ("attn.hook_z", "hook_attn_out", "W_O"),
+        ("hook_attn_out", "hook_resid_mid", "add"),
+        ("hook_resid_mid", "mlp.hook_pre", "ln2 + W_in"),
+        ("mlp.hook_pre", "mlp.hook_post", "gelu"),
+        ("mlp.hook_post", "hook_mlp_out", "W_out"),
+        ("hook_mlp_out", "hook_resid_post", "add"),
+    ];
+
+    /// <summary>Arguments: ENGINE SHAPE [REPEATS]; prints milliseconds per component.</summary>
+    public static int Run(string[] args)
+    {
+        var engine = Enum.Parse<Engine>(args[0]);
+        var (b, s) = Engines.ParseShape(args[1]);
+        int repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
+        var model = Engines.Gpt2(engine);
+        using var tokens = Engines.Tokens(model, b, s);
+        var clock = Stopwatch.StartNew();
+        var stamps = new Dictionary<string, double>(StringComparer.Ordinal);
+        var totals = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+        var handles = new List<IDisposable>();
+        var points = new HashSet<string>(s_segments.SelectMany(x => new[] { x.From, x.To }));
+        foreach (var (name, point) in model.HookDict)
+        {
+            if (!points.Any(p => name.EndsWith("." + p, StringComparison.Ordinal))) continue;
+            handles.Add(point.AddHook((_, h) => { stamps[h.Name] = clock.Elapsed.TotalMilliseconds; return null; }));
+        }
+        for (int r = 0; r < repeats + 1; r++)
+        {
+            stamps.Clear();
+            double start, end;
+            using (Tensor.Scope())
+            using (GradMode.NoGrad())
+            {
+                start = clock.Elapsed.TotalMilliseconds;
+                _ = model.Forward(tokens);
+                end = clock.Elapsed.TotalMilliseconds;
+            }
+            if (r == 0) continue; // warm-up
+            var perLabel = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (int l = 0; l < model.Config.NLayers; l++)
+                foreach (var (from, to, label) in s_segments)
+                    perLabel[label] = perLabel.GetValueOrDefault(label) + stamps[$"blocks.{l}.{to}"] - stamps[$"blocks.{l}.{from}"];
+            perLabel["embed"] = stamps["blocks.0.hook_resid_pre"] - start;
+            perLabel["ln_final + unembed"] = end - stamps[$"blocks.{model.Config.NLayers - 1}.hook_resid_post"];
+            perLabel["total"] = end - start;
+            foreach (var (k, v) in perLabel) (totals.TryGetValue(k, out var list) ? list : totals[k] = []).Add(v);
+        }
+        foreach (var h in handles) h.Dispose();
+        Console.WriteLine($"{engine} {args[1]}: median ms over {repeats} forwards (other processes' load ~{QuietMachine.OtherCores(0.5):F2} cores)");
+        foreach (var (k, v) in totals)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {k,-20} {v.Order().ElementAt(v.Count / 2),9:F1}"));
+        return 0;
+    }
+}
