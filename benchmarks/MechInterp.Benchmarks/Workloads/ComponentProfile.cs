@@ -29,10 +29,12 @@ public static class ComponentProfile
         ("hook_mlp_out", "hook_resid_post", "add"),
     ];
 
-    /// <summary>Arguments: ENGINE SHAPE [REPEATS]; prints milliseconds per component.</summary>
+    /// <summary>Arguments: ENGINE SHAPE [REPEATS] [backward]; prints milliseconds per component (or, with "backward",
+    /// the forward-with-loss and backward times of workload C, for a sampling profiler to attach to).</summary>
     public static int Run(string[] args)
     {
         var engine = Enum.Parse<Engine>(args[0]);
+        if (args.Length > 3 && args[3] == "backward") return RunBackward(engine, args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
         var (b, s) = Engines.ParseShape(args[1]);
         int repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
         var model = Engines.Gpt2(engine);
@@ -72,6 +74,25 @@ public static class ComponentProfile
         Console.WriteLine($"{engine} {args[1]}: median ms over {repeats} forwards (other processes' load ~{QuietMachine.OtherCores(0.5):F2} cores)");
         foreach (var (k, v) in totals)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {k,-20} {v.Order().ElementAt(v.Count / 2),9:F1}"));
+        return 0;
+    }
+
+    private static int RunBackward(Engine engine, string shape, int repeats)
+    {
+        var model = Engines.Gpt2(engine);
+        model.SetRequiresGrad(true);
+        var (b, s) = Engines.ParseShape(shape);
+        using var tokens = Engines.Tokens(model, b, s);
+        for (int r = 0; r < repeats; r++)
+        {
+            model.ZeroGrad();
+            using var scope = Tensor.Scope();
+            var sw = Stopwatch.StartNew();
+            var loss = model.Forward(tokens, new ForwardOptions { ReturnType = ReturnType.Loss });
+            double forward = sw.Elapsed.TotalMilliseconds;
+            loss.Backward();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{engine} {shape}: forward+loss {forward:F0} ms, backward {sw.Elapsed.TotalMilliseconds - forward:F0} ms"));
+        }
         return 0;
     }
 }

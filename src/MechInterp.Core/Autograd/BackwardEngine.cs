@@ -16,29 +16,59 @@ internal static class BackwardEngine
         using var noGrad = GradMode.NoGrad();
         using var scope = Tensor.Scope();
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
-        grads[root] = gradient ?? Tensor.OnesLike(root);
+        // Gradients the engine made and holds in `grads`, with how many entries hold each (an op like add hands the
+        // same tensor to both inputs). One is disposed as soon as its last holder has been consumed, so the sweep keeps
+        // only the gradient frontier alive instead of every intermediate of the whole backward pass: big activations'
+        // buffers go back to the pool and are reused by the next node rather than touching fresh pages.
+        var held = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+        var rootGrad = gradient ?? Tensor.OnesLike(root);
+        grads[root] = rootGrad;
+        if (gradient is null) held[rootGrad] = 1;
 
         for (int i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
-            if (!grads.Remove(t, out var g)) continue;
-            g = t.ApplyGradHooks(g);
+            if (!grads.Remove(t, out var incoming)) continue;
+            using var nodeScope = Tensor.Scope(); // temporaries of this node's backward
+            var g = t.ApplyGradHooks(incoming);
             if (t.GradFn is null || t.RetainsGrad)
                 Accumulate(t, g);
-            if (t.GradFn is null) continue;
-            var inputGrads = t.GradFn.Backward(g);
-            var inputs = t.GradFn.Inputs;
-            for (int k = 0; k < inputs.Length; k++)
+            if (t.GradFn is not null)
             {
-                var gi = inputGrads[k];
-                var input = inputs[k];
-                if (gi is null || !input.RequiresGrad) continue;
-                if (gi.DType != input.DType) gi = gi.To(input.DType); // mixed-dtype ops: each input gets a gradient of its own dtype
-                if (!gi.Shape.AsSpan().SequenceEqual(input.Shape))
-                    throw new InvalidOperationException($"internal autograd error in '{t.GradFn.Name}': gradient {Tensor.ShapeString(gi.Shape)} for input {Tensor.ShapeString(input.Shape)}");
-                grads[input] = grads.TryGetValue(input, out var prev) ? prev + gi : gi;
+                var inputGrads = t.GradFn.Backward(g);
+                var inputs = t.GradFn.Inputs;
+                for (int k = 0; k < inputs.Length; k++)
+                {
+                    var gi = inputGrads[k];
+                    var input = inputs[k];
+                    if (gi is null || !input.RequiresGrad) continue;
+                    if (gi.DType != input.DType) gi = gi.To(input.DType); // mixed-dtype ops: each input gets a gradient of its own dtype
+                    if (!gi.Shape.AsSpan().SequenceEqual(input.Shape))
+                        throw new InvalidOperationException($"internal autograd error in '{t.GradFn.Name}': gradient {Tensor.ShapeString(gi.Shape)} for input {Tensor.ShapeString(input.Shape)}");
+                    if (grads.TryGetValue(input, out var prev))
+                    {
+                        var sum = prev + gi;
+                        Release(held, prev, scope);
+                        gi = sum;
+                    }
+                    nodeScope.MoveOut(gi);
+                    if (held.TryGetValue(gi, out int n)) held[gi] = n + 1;
+                    else if (scope.Owns(gi)) held[gi] = 1;
+                    grads[input] = gi;
+                }
             }
+            Release(held, incoming, scope);
         }
+    }
+
+    /// <summary>Drops one holder of an engine-made gradient; the last one disposes it, unless a hook took it out of the
+    /// backward pass's scope (then it lives on, as it did before gradients were freed early).</summary>
+    private static void Release(Dictionary<Tensor, int> held, Tensor t, TensorScope scope)
+    {
+        if (!held.TryGetValue(t, out int n)) return;
+        if (n > 1) { held[t] = n - 1; return; }
+        held.Remove(t);
+        if (scope.Owns(t)) t.Dispose();
     }
 
     private static void Accumulate(Tensor t, Tensor g)

@@ -24,6 +24,9 @@ public sealed class TensorScope : IDisposable
         return scope;
     }
 
+    /// <summary>True when this scope will dispose <paramref name="t"/>.</summary>
+    internal bool Owns(Tensor t) => _owned.Contains(t);
+
     internal static void Register(Tensor t)
     {
         if (t_stack is { Count: > 0 } s) s.Peek()._owned.Add(t);
