@@ -64,21 +64,13 @@ public sealed partial class HookedEncoder
     }
 
     /// <summary>Casts every parameter to <paramref name="dtype"/> (half precision needs a Torch device).</summary>
-    public void ConvertDType(DType dtype)
-    {
-        if (!dtype.IsFloatingPoint()) throw new ArgumentException($"model weights must be floating point, not {dtype}");
-        if (dtype is DType.Float16 or DType.BFloat16 && !Device.IsTorch)
-            throw new NotSupportedException($"{dtype} compute needs a Torch device (Device.Cuda(0) or Device.TorchCpu); the managed CPU backend computes in Float32");
-        using var _ = GradMode.NoGrad();
-        foreach (var (_, p) in NamedParameters()) p.Reset(p.Value.To(dtype));
-    }
+    public void ConvertDType(DType dtype) => CastParameters(dtype, Device);
 
     /// <summary>Moves every weight to <paramref name="device"/>.</summary>
     public HookedEncoder To(Device device)
     {
         if (device == Device) return this;
-        using (GradMode.NoGrad())
-            foreach (var (_, p) in NamedParameters()) p.Reset(p.Value.To(device));
+        MoveParameters(device);
         Device = device;
         return this;
     }

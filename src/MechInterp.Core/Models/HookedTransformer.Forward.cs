@@ -79,21 +79,7 @@ public sealed partial class HookedTransformer
         return residual;
     }
 
-    private Tensor PrepareTokens(Tensor input)
-    {
-        var t = input.Rank == 1 ? input.Unsqueeze(0) : input;
-        if (t.Rank != 2) throw new ArgumentException($"tokens must be [batch, pos] (or [pos]), got {Tensor.ShapeString(input.Shape)}");
-        if (t.DType.IsFloatingPoint()) throw new ArgumentException($"tokens must be integer ids, got {t.DType}: did you mean to pass a residual stream with StartAtLayer?");
-        t = t.To(DType.Int64).To(Device);
-        if (t.NumElements > 0)
-            using (GradMode.NoGrad())
-            {
-                long lo = t.Min().Item<long>(), hi = t.Max().Item<long>();
-                if (lo < 0 || hi >= Config.DVocab)
-                    throw new ArgumentException($"token ids range over [{lo}, {hi}] but the vocabulary has {Config.DVocab} entries (0..{Config.DVocab - 1})");
-            }
-        return t;
-    }
+    private Tensor PrepareTokens(Tensor input) => ModelInputs.PrepareTokens(input, Device, Config.DVocab);
 
     /// <summary>Query position ids and the key padding mask (TransformerLens: positions count from the first real token).</summary>
     private (Tensor Positions, Tensor? Padding) ResolvePositions(long b, long p, ForwardOptions options, KeyValueCache? cache)

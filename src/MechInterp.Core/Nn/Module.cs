@@ -61,6 +61,23 @@ public abstract class Module
     /// <summary>Every parameter tensor (for optimizers).</summary>
     public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Parameter.Value);
 
+    /// <summary>Casts every parameter to a floating-point <paramref name="dtype"/>; half precision needs a Torch device.</summary>
+    protected void CastParameters(DType dtype, Device device)
+    {
+        if (!dtype.IsFloatingPoint()) throw new ArgumentException($"model weights must be floating point, not {dtype}");
+        if (dtype is DType.Float16 or DType.BFloat16 && !device.IsTorch)
+            throw new NotSupportedException($"{dtype} compute needs a Torch device (Device.Cuda(0) or Device.TorchCpu); the managed CPU backend computes in Float32");
+        using var _ = GradMode.NoGrad();
+        foreach (var (_, p) in NamedParameters()) p.Reset(p.Value.To(dtype));
+    }
+
+    /// <summary>Copies every parameter to <paramref name="device"/>.</summary>
+    protected void MoveParameters(Device device)
+    {
+        using var _ = GradMode.NoGrad();
+        foreach (var (_, p) in NamedParameters()) p.Reset(p.Value.To(device));
+    }
+
     /// <summary>Switches gradient tracking of every parameter.</summary>
     public void SetRequiresGrad(bool value)
     {
