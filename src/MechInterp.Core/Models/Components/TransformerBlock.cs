@@ -92,7 +92,9 @@ public sealed class TransformerBlock : Module
             else
             {
                 qIn = HookAttnIn!.Invoke(PerHead(_cfg.NHeads));
-                kIn = vIn = _cfg.KvHeads == _cfg.NHeads ? qIn : PerHead(_cfg.KvHeads);
+                // GQA: key/value head g reads the (hooked) input of the first query head of its group.
+                int group = _cfg.NHeads / _cfg.KvHeads;
+                kIn = vIn = group == 1 ? qIn : qIn.IndexSelect(2, Tensor.Arange(0, _cfg.NHeads, group, device: qIn.Device));
             }
             attnOut = Attn.Forward(Ln1.Forward(qIn), Ln1.Forward(kIn), Ln1.Forward(vIn), context);
         }
