@@ -1,13 +1,17 @@
-// Induction heads from scratch: train a 2-layer attention-only transformer on repeated random token sequences,
-// find the heads that implement induction with RunWithCache, and confirm them causally with RunWithHooks ablations.
+// Looking for induction heads from scratch: train a 2-layer attention-only transformer on repeated random token
+// sequences, score every head with TransformerLens-style head detectors (previous-token, duplicate-token, induction
+// attention) from RunWithCache, and measure each layer-1 head's causal role with RunWithHooks zero-ablations.
+// With the defaults the model predicts the repeats far below chance within ~1,500 steps; whether that is done by a
+// clean induction circuit or by positional attention is exactly what the detectors and ablations tell you (a PyTorch
+// replica of this setup, trained the same way, lands on the same mixture of heads).
 // Runs offline on the embedded managed CPU backend (pass "torch-cpu" or "cuda" to use TorchSharp instead).
 using System.Diagnostics;
 using MechInterp;
 using MechInterp.Optim;
 
 var device = args.Length > 0 ? Device.Parse(args[0]) : Device.Cpu;
-int steps = args.Length > 1 ? int.Parse(args[1]) : 600;
-double learningRate = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1e-2;
+int steps = args.Length > 1 ? int.Parse(args[1]) : 1500;
+double learningRate = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3e-3;
 const int Vocab = 48, Length = 41, MinPeriod = 5, MaxPeriod = 15, EvalPeriod = 10, Batch = 32;
 
 var config = new HookedTransformerConfig
@@ -117,7 +121,7 @@ using (cache)
         Console.WriteLine($"  ablate L1H{head}: {loss:F3} (+{loss - repeats:F3})");
     }
     var best = scores.MaxBy(s => s.Score);
-    Console.WriteLine($"\nstrongest induction head: L{best.Layer}H{best.Head} (induction mass {best.Score:F2})");
+    Console.WriteLine($"\nhead with the most induction-pattern attention: L{best.Layer}H{best.Head} ({best.Score:F2} of its attention)");
 }
 
 /// <summary>A one-line text progress bar.</summary>
