@@ -75,8 +75,40 @@ public sealed partial class HookedTransformer
 
     private Tensor RunBlocks(Tensor residual, int start, int stop, AttentionContext context)
     {
-        for (int l = start; l < stop; l++) residual = Blocks[l].Forward(residual, context);
+        if (!CanFreeBlockTemporaries(residual))
+        {
+            for (int l = start; l < stop; l++) residual = Blocks[l].Forward(residual, context);
+            return residual;
+        }
+        // Nothing can see the intermediates (no hook, no autograd graph): free each block's temporaries when the block
+        // ends, so their pooled buffers serve the next block instead of the pass holding every activation at once.
+        context.PrepareMasks(this, residual.Shape[1]);
+        var input = residual;
+        for (int l = start; l < stop; l++)
+        {
+            Tensor next;
+            using (var scope = Tensor.Scope())
+            {
+                next = Blocks[l].Forward(residual, context);
+                scope.MoveOut(next);
+            }
+            if (!ReferenceEquals(residual, input)) residual.Dispose();
+            residual = next;
+        }
         return residual;
+    }
+
+    /// <summary>True when no hook listens anywhere in the model and no gradient will be taken through this pass.</summary>
+    private bool CanFreeBlockTemporaries(Tensor residual)
+    {
+        if (HookContext.Current is not null) return false;
+        foreach (var h in _hookDict.Values)
+            if (h.HookCount > 0) return false;
+        if (!GradMode.IsEnabled) return true;
+        if (residual.RequiresGrad) return false;
+        foreach (var (_, p) in NamedParameters())
+            if (p.Value.RequiresGrad) return false;
+        return true;
     }
 
     private Tensor PrepareTokens(Tensor input) => ModelInputs.PrepareTokens(input, Device, Config.DVocab);
