@@ -3,7 +3,12 @@ using Xunit.Abstractions;
 
 namespace MechInterp.Tests.Torch;
 
+/// <summary>Runs alone (after the parallel tests), so process-wide measurements such as RSS see only its own work.</summary>
+[CollectionDefinition("Isolated", DisableParallelization = true)]
+public sealed class IsolatedCollection;
+
 /// <summary>Native memory is released deterministically: a long training loop on libtorch keeps RSS flat.</summary>
+[Collection("Isolated")]
 public class TorchMemoryTests(ITestOutputHelper output)
 {
     private static long RssKiB()
