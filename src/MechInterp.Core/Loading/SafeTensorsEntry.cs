@@ -5,19 +5,6 @@ namespace MechInterp;
 /// BFloat16 bits, long[], int[], byte[], bool[]).</summary>
 internal sealed record SafeTensorsEntry(string Name, DType DType, long[] Shape, Array Data)
 {
-    /// <summary>The CLR element type that holds <paramref name="dtype"/>.</summary>
-    public static Type ElementTypeOf(DType dtype) => dtype switch
-    {
-        DType.Float32 => typeof(float),
-        DType.Float64 => typeof(double),
-        DType.Float16 => typeof(Half),
-        DType.BFloat16 => typeof(ushort),
-        DType.Int64 => typeof(long),
-        DType.Int32 => typeof(int),
-        DType.UInt8 => typeof(byte),
-        DType.Bool => typeof(bool),
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
-    };
 
     /// <summary>Copies a tensor's elements out (row-major, in its own dtype).</summary>
     public static SafeTensorsEntry FromTensor(string name, Tensor tensor) =>
@@ -28,7 +15,7 @@ internal sealed record SafeTensorsEntry(string Name, DType DType, long[] Shape, 
     {
         if (Name == "__metadata__")
             throw new ArgumentException("'__metadata__' is reserved by the safetensors format and cannot name a tensor; rename it");
-        var want = ElementTypeOf(DType);
+        var want = DType.ElementType();
         if (Data.GetType().GetElementType() != want || Data.Rank != 1)
             throw new ArgumentException($"tensor '{Name}': {DType} data must be a {want.Name}[], got {Data.GetType().Name}");
         long n = 1;

@@ -34,6 +34,20 @@ public static class DTypeExtensions
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
     };
 
+    /// <summary>The .NET element type that carries <paramref name="dtype"/> in arrays (BFloat16 as its ushort bits).</summary>
+    public static Type ElementType(this DType dtype) => dtype switch
+    {
+        DType.Float32 => typeof(float),
+        DType.Float64 => typeof(double),
+        DType.Float16 => typeof(Half),
+        DType.BFloat16 => typeof(ushort),
+        DType.Int64 => typeof(long),
+        DType.Int32 => typeof(int),
+        DType.UInt8 => typeof(byte),
+        DType.Bool => typeof(bool),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
+    };
+
     /// <summary>True for the floating-point types.</summary>
     public static bool IsFloatingPoint(this DType dtype) =>
         dtype is DType.Float32 or DType.Float64 or DType.Float16 or DType.BFloat16;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit;
 
 namespace MechInterp.Tests.Cpu;
@@ -21,36 +20,6 @@ public sealed class GemmFallbackTests
         await Task.WhenAll(avx2, scalar);
     }
 
-    private static async Task RunChildAsync(string expectedIsa, params (string Name, string Value)[] environment)
-    {
-        string assembly = typeof(GemmTests).Assembly.Location;
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
-        };
-        foreach (string arg in new[] { "test", assembly, "--filter", $"FullyQualifiedName~{typeof(GemmTests).FullName}.", "--nologo" })
-            psi.ArgumentList.Add(arg);
-        foreach (var (name, value) in environment) psi.Environment[name] = value;
-        psi.Environment[GemmTests.ExpectedIsaVariable] = expectedIsa;
-
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start 'dotnet test' for the GEMM fallback run");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(ChildTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"GEMM tests with {expectedIsa} kernels did not finish within {ChildTimeout.TotalSeconds} s.");
-        }
-        string output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"GEMM tests failed on the {expectedIsa} path (exit {process.ExitCode}):\n{output}");
-        Assert.Contains("Passed!", output);
-    }
+    private static Task RunChildAsync(string expectedIsa, params (string Name, string Value)[] environment) =>
+        ChildTestRun.RunAsync($"FullyQualifiedName~{typeof(GemmTests).FullName}.", $"GEMM tests with {expectedIsa} kernels", ChildTimeout, [.. environment, (GemmTests.ExpectedIsaVariable, expectedIsa)]);
 }

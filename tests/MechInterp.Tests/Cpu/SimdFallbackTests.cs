@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using Xunit;
 
@@ -15,7 +14,7 @@ public sealed class SimdFallbackTests
     /// <summary>Set in a child to the ISA it must run with ("avx2" or "sse").</summary>
     public const string ExpectedIsaVariable = "MECHINTERP_EXPECT_SIMD_ISA";
 
-    private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(300);
 
     private static readonly string[] Subset =
     [
@@ -33,38 +32,8 @@ public sealed class SimdFallbackTests
         await Task.WhenAll(avx2, sse);
     }
 
-    private static async Task RunChildAsync(string expectedIsa, params (string Name, string Value)[] environment)
-    {
-        string assembly = typeof(SimdFallbackTests).Assembly.Location;
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
-        };
-        string filter = string.Join("|", Subset.Select(s => $"FullyQualifiedName~{typeof(SimdFallbackTests).Namespace}.{s}"));
-        foreach (string arg in new[] { "test", assembly, "--filter", filter, "--nologo" }) psi.ArgumentList.Add(arg);
-        foreach (var (name, value) in environment) psi.Environment[name] = value;
-        psi.Environment[ExpectedIsaVariable] = expectedIsa;
-
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start 'dotnet test' for the SIMD fallback run");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(ChildTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"CPU kernel tests with {expectedIsa} did not finish within {ChildTimeout.TotalSeconds} s");
-        }
-        string output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"CPU kernel tests failed with {expectedIsa} only (exit {process.ExitCode}):\n{output}");
-        Assert.Contains("Passed!", output);
-    }
+    private static Task RunChildAsync(string expectedIsa, params (string Name, string Value)[] environment) =>
+        ChildTestRun.RunAsync(string.Join("|", Subset.Select(s => $"FullyQualifiedName~{typeof(SimdFallbackTests).Namespace}.{s}")), $"CPU kernel tests with {expectedIsa} only", ChildTimeout, [.. environment, (ExpectedIsaVariable, expectedIsa)]);
 }
 
 /// <summary>Checks, in a <see cref="SimdFallbackTests"/> child, that the JIT really runs the intended instruction set.</summary>

@@ -47,7 +47,7 @@ internal sealed partial class TorchBackend : IBackend, ICrossDeviceBackend
     /// <inheritdoc />
     public TensorHandle FromArray(Array data, long[] shape, DType dtype)
     {
-        var expected = TorchDTypes.ElementType(dtype);
+        var expected = dtype.ElementType();
         if (data.GetType().GetElementType() != expected || data.Rank != 1)
             throw new ArgumentException($"FromArray for {dtype} needs a 1-D {expected.Name}[] array, got {data.GetType().Name}", nameof(data));
         if (ShapeUtil.NumElements(shape) != data.Length)

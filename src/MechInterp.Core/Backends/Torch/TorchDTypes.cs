@@ -33,19 +33,6 @@ internal static class TorchDTypes
         _ => throw new NotSupportedException($"libtorch scalar type {type} has no MechInterp dtype: convert it to one of {string.Join(", ", Enum.GetNames<DType>())}"),
     };
 
-    /// <summary>The .NET element type that carries <paramref name="dtype"/> across the backend boundary.</summary>
-    public static Type ElementType(DType dtype) => dtype switch
-    {
-        DType.Float32 => typeof(float),
-        DType.Float64 => typeof(double),
-        DType.Float16 => typeof(Half),
-        DType.BFloat16 => typeof(ushort),
-        DType.Int64 => typeof(long),
-        DType.Int32 => typeof(int),
-        DType.UInt8 => typeof(byte),
-        DType.Bool => typeof(bool),
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
-    };
 
     /// <summary>A libtorch scalar holding <paramref name="value"/> in the kind <paramref name="dtype"/> needs
     /// (the caller disposes it).</summary>
