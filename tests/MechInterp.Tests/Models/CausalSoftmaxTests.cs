@@ -8,6 +8,7 @@ namespace MechInterp.Tests.Models;
 /// The fused attention softmax (scale + causal mask + softmax in one pass) against the unfused ops it replaces
 /// (scale, mask with -inf, softmax, NaN → 0), on both backends, with its gradient against finite differences.
 /// </summary>
+[Collection("Isolated")] // its libtorch work must not overlap TorchMemoryTests' RSS measurement
 public class CausalSoftmaxTests
 {
     private static Tensor Reference(Tensor scores, double scale)
