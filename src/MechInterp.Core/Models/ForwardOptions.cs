@@ -45,4 +45,22 @@ public sealed record ForwardOptions
 /// <param name="Logits">Logits, unless stopped early or not requested.</param>
 /// <param name="Loss">Loss when requested.</param>
 /// <param name="Residual">The residual stream where the pass stopped (with StopAtLayer).</param>
-public sealed record ForwardOutput(Tensor? Logits, Tensor? Loss, Tensor? Residual);
+public sealed record ForwardOutput(Tensor? Logits, Tensor? Loss, Tensor? Residual)
+{
+    /// <summary>The one tensor a single-result forward returns for <paramref name="returnType"/> (the residual when the
+    /// pass stopped early; an empty tensor for <see cref="ReturnType.None"/>).</summary>
+    internal Tensor Select(ReturnType returnType, Device device) => returnType switch
+    {
+        _ when Residual is not null => Residual,
+        ReturnType.Loss => Loss!,
+        ReturnType.None => Tensor.Zeros([0], device: device),
+        _ => Logits!,
+    };
+
+    /// <summary>Rejects <see cref="ReturnType.Both"/> where one tensor is returned.</summary>
+    internal static void RejectBoth(ForwardOptions options)
+    {
+        if (options.ReturnType == ReturnType.Both)
+            throw new ArgumentException("ReturnType.Both returns two tensors: call ForwardFull(...) and read .Logits and .Loss");
+    }
+}

@@ -9,16 +9,8 @@ public sealed partial class HookedTransformer
     public Tensor Forward(Tensor input, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
-        if (options.ReturnType == ReturnType.Both)
-            throw new ArgumentException("ReturnType.Both returns two tensors: call ForwardFull(...) and read .Logits and .Loss");
-        var output = ForwardFull(input, options);
-        return options.ReturnType switch
-        {
-            _ when output.Residual is not null => output.Residual,
-            ReturnType.Loss => output.Loss!,
-            ReturnType.None => Tensor.Zeros([0], device: Device),
-            _ => output.Logits!,
-        };
+        ForwardOutput.RejectBoth(options);
+        return ForwardFull(input, options).Select(options.ReturnType, Device);
     }
 
     /// <summary>Runs a string through the model (tokenised with the model's tokenizer).</summary>
