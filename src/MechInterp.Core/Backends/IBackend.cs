@@ -97,11 +97,28 @@ internal interface IBackend
     /// all 0). Equal to scaling, masking with -inf, softmax and replacing NaN by 0, in one pass.</summary>
     TensorHandle CausalSoftmax(TensorHandle x, double scale, long offset);
 
+    /// <summary>Causal masking of scores [..., q, kv] in one pass: x * <paramref name="scale"/> where key j &lt;= query
+    /// i + <paramref name="offset"/>, and <paramref name="fill"/> elsewhere (-inf for attention scores, 0 for their
+    /// gradient).</summary>
+    TensorHandle CausalMask(TensorHandle x, double scale, long offset, double fill);
+
     /// <summary>Layer norm over the last dim: (x - mean) / sqrt(var + eps) * w + b (biased variance); weight and bias optional ([last]).</summary>
     TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps);
 
     /// <summary>RMS norm over the last dim: x / sqrt(mean(x^2) + eps) * w; weight optional ([last]).</summary>
     TensorHandle RmsNorm(TensorHandle x, TensorHandle? weight, double eps);
+
+    // ---- training (fused backward and optimizer primitives) ----
+
+    /// <summary>The gradient of an element-wise activation in one pass: <paramref name="grad"/> (broadcastable to
+    /// <paramref name="x"/>'s shape, e.g. an expanded view) mapped through the derivative at <paramref name="x"/>
+    /// (see <see cref="UnaryGradOp"/>); the result has x's shape. Same dtype for both (Float32/Float64).</summary>
+    TensorHandle UnaryBackward(UnaryGradOp op, TensorHandle grad, TensorHandle x);
+
+    /// <summary>One Adam/AdamW step (<see cref="AdamStepArgs"/>) that overwrites <paramref name="param"/>,
+    /// <paramref name="expAvg"/> (m) and <paramref name="expAvgSq"/> (v) in place from <paramref name="grad"/>. All four
+    /// have the same shape and dtype, and the caller guarantees they are contiguous.</summary>
+    void AdamStepInPlace(TensorHandle param, TensorHandle grad, TensorHandle expAvg, TensorHandle expAvgSq, AdamStepArgs args);
 
     // ---- indexing ----
 

@@ -36,11 +36,15 @@ public sealed class AttentionContext
     public bool IsPlainCausal(AttentionType type) =>
         !_bidirectional && _keyPadding is null && !(type == AttentionType.Local && _window is not null);
 
+    /// <summary>True when a padding mask applies, so some query (a padding position) may see no key at all.</summary>
+    internal bool HasPadding => _keyPadding is not null;
+
     /// <summary>Which keys each query may see, [batch or 1, 1, q, kv] Bool; null when everything is visible.</summary>
     public Tensor? Mask(AttentionType type, long q, long kv)
     {
         var key = (type, q, kv);
         if (_masks.TryGetValue(key, out var cached)) return cached;
+        using var callerScope = TensorScope.SuspendTransient(); // shared by later blocks: not one block's temporary
         Tensor? mask = null;
         var device = QueryPositions.Device;
         if (!_bidirectional)

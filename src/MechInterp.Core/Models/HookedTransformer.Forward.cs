@@ -67,37 +67,50 @@ public sealed partial class HookedTransformer
 
     private Tensor RunBlocks(Tensor residual, int start, int stop, AttentionContext context)
     {
-        if (!CanFreeBlockTemporaries(residual))
+        if (!NoGradientThrough(residual))
         {
             for (int l = start; l < stop; l++) residual = Blocks[l].Forward(residual, context);
             return residual;
         }
-        // Nothing can see the intermediates (no hook, no autograd graph): free each block's temporaries when the block
-        // ends, so their pooled buffers serve the next block instead of the pass holding every activation at once.
-        context.PrepareMasks(this, residual.Shape[1]);
+        // No autograd graph will be kept: free each block's temporaries when the block ends, so their pooled buffers
+        // serve the next block instead of the pass holding every intermediate at once. Activations a hook sees move to
+        // the caller's scope (a hook may keep them: RunWithCache, patching), so only what nobody saw is freed.
+        bool anyHook = AnyHookListening();
+        if (!anyHook) context.PrepareMasks(this, residual.Shape[1]);
         var input = residual;
         for (int l = start; l < stop; l++)
         {
             Tensor next;
-            using (var scope = Tensor.Scope())
+            using (var scope = TensorScope.OpenTransient())
             {
                 next = Blocks[l].Forward(residual, context);
                 scope.MoveOut(next);
             }
-            if (!ReferenceEquals(residual, input)) residual.Dispose();
+            // Between blocks the residual is ours to free, unless a hook (resid_post/resid_pre) may hold it.
+            if (!anyHook && !ReferenceEquals(residual, input)) residual.Dispose();
             residual = next;
         }
         return residual;
     }
 
-    /// <summary>True when no hook listens anywhere in the model and no gradient will be taken through this pass.</summary>
-    private bool CanFreeBlockTemporaries(Tensor residual)
+    /// <summary>True when a hook registered on any point, or this call's hook context, may see an activation.</summary>
+    private bool AnyHookListening()
     {
-        if (HookContext.Current is not null) return false;
+        if (HookContext.Current is not null) return true;
         foreach (var h in _hookDict.Values)
-            if (h.HookCount > 0) return false;
+            if (h.HookCount > 0) return true;
+        return false;
+    }
+
+    /// <summary>True when no gradient will be taken through this pass: grad mode is off, or nothing requires a gradient
+    /// and no backward hook would attach one.</summary>
+    private bool NoGradientThrough(Tensor residual)
+    {
         if (!GradMode.IsEnabled) return true;
         if (residual.RequiresGrad) return false;
+        if (HookContext.Current?.AnyBackward() == true) return false;
+        foreach (var h in _hookDict.Values)
+            if (h.HasBackwardHooks) return false;
         foreach (var (_, p) in NamedParameters())
             if (p.Value.RequiresGrad) return false;
         return true;

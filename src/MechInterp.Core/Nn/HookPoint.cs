@@ -41,6 +41,9 @@ public sealed class HookPoint
     /// <summary>Number of hooks registered on the point itself (not counting per-call hooks).</summary>
     public int HookCount => _hooks.Length;
 
+    /// <summary>True when a backward hook is registered on the point itself.</summary>
+    internal bool HasBackwardHooks => _hooks.Any(h => h.Direction == HookDirection.Backward);
+
     private sealed class Remover(HookPoint owner, HookFn fn) : IDisposable
     {
         public void Dispose()
@@ -55,10 +58,17 @@ public sealed class HookPoint
         var hooks = _hooks;
         var ctx = HookContext.Current;
         if (hooks.Length == 0 && ctx is null) return x;
-        foreach (var h in hooks)
-            if (h.Direction == HookDirection.Forward) x = Apply(h.Fn, x);
-        if (ctx is not null)
-            foreach (var fn in ctx.ForwardHooks(this)) x = Apply(fn, x);
+        bool anyForward = hooks.Any(h => h.Direction == HookDirection.Forward) || (ctx is not null && ctx.ForwardHooks(this).Any());
+        if (anyForward)
+        {
+            // Inside a block whose temporaries are freed when it ends: the activation and whatever the hooks make
+            // belong to the caller's scope instead, since a hook may keep them (a cache, a patching source).
+            using var region = TensorScope.EnterHookRegion(x);
+            foreach (var h in hooks)
+                if (h.Direction == HookDirection.Forward) x = Apply(h.Fn, x);
+            if (ctx is not null)
+                foreach (var fn in ctx.ForwardHooks(this)) x = Apply(fn, x);
+        }
 
         bool anyBackward = hooks.Any(h => h.Direction == HookDirection.Backward) || (ctx?.AnyBackward() ?? false);
         if (!anyBackward || !GradMode.IsEnabled) return x;

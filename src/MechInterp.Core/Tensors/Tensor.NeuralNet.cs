@@ -37,6 +37,20 @@ public sealed partial class Tensor
         return r;
     }
 
+    /// <summary>Causal masking of attention scores [..., query, key] in one pass: <c>this * scale</c> where key j is visible
+    /// to query i (j &lt;= i + key - query, the cached keys counted), <paramref name="fill"/> (default -inf) elsewhere.
+    /// Equal to scaling and <c>Where(causalMask, scores, fill)</c>; <see cref="CausalSoftmax"/> of the result is the
+    /// attention pattern.</summary>
+    public Tensor CausalMask(double scale = 1.0, double fill = double.NegativeInfinity)
+    {
+        if (Rank < 2) throw new ArgumentException($"CausalMask needs scores [..., query, key], got shape {ShapeString(Shape)}");
+        if (!DType.IsFloatingPoint()) throw new ArgumentException($"CausalMask needs floating-point scores, got {DType}");
+        long offset = Shape[^1] - Shape[^2];
+        var r = new Tensor(Backend.CausalMask(Handle, scale, offset, fill));
+        AutogradRecorder.Record(r, "causal_mask", [this], g => [g.CausalMask(scale, 0.0)]);
+        return r;
+    }
+
     /// <summary>Layer norm over the last dim with optional affine weight and bias ([d]).</summary>
     public Tensor LayerNorm(Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {

@@ -12,6 +12,10 @@ public sealed class TensorScope : IDisposable
     private readonly HashSet<Tensor> _owned = new(ReferenceEqualityComparer.Instance);
     private bool _disposed;
 
+    /// <summary>An engine-internal scope (e.g. one transformer block's temporaries): tensors that leave the engine
+    /// (through a hook, or into a cache) are moved past it, and code outside the engine never allocates into it.</summary>
+    private bool _transient;
+
     private TensorScope() { }
 
     /// <summary>Number of live tensors this scope owns.</summary>
@@ -22,6 +26,59 @@ public sealed class TensorScope : IDisposable
         var scope = new TensorScope();
         (t_stack ??= new Stack<TensorScope>()).Push(scope);
         return scope;
+    }
+
+    /// <summary>Opens an engine-internal scope whose tensors are freed when it ends, except those a hook saw
+    /// (see <see cref="EnterHookRegion"/>) and those moved out.</summary>
+    internal static TensorScope OpenTransient()
+    {
+        var scope = Open();
+        scope._transient = true;
+        return scope;
+    }
+
+    /// <summary>Until the result is disposed, tensors created on this thread belong to the innermost scope that is not
+    /// engine-internal (the caller's), so they outlive the engine's temporaries. Used for tensors the engine builds
+    /// for later blocks (masks) and around user code (hooks).</summary>
+    internal static SuspendedScopes SuspendTransient()
+    {
+        if (t_stack is not { Count: > 0 } stack || !stack.Peek()._transient) return default;
+        var popped = new List<TensorScope>();
+        while (stack.Count > 0 && stack.Peek()._transient) popped.Add(stack.Pop());
+        return new SuspendedScopes(popped);
+    }
+
+    /// <summary>Prepares for running hooks on <paramref name="activation"/>: when it belongs to an engine-internal
+    /// scope it moves to the caller's scope (a hook may keep it), and the hooks' own tensors are made in the
+    /// caller's scope too, until the result is disposed.</summary>
+    internal static SuspendedScopes EnterHookRegion(Tensor activation)
+    {
+        var suspended = SuspendTransient();
+        if (suspended.Scopes is { } popped)
+        {
+            foreach (var s in popped)
+            {
+                if (!s._owned.Remove(activation)) continue;
+                if (t_stack is { Count: > 0 } stack) stack.Peek()._owned.Add(activation);
+                break;
+            }
+        }
+        return suspended;
+    }
+
+    /// <summary>Engine-internal scopes taken off the stack by <see cref="SuspendTransient"/>; disposing puts them back.</summary>
+    internal readonly struct SuspendedScopes(List<TensorScope>? scopes) : IDisposable
+    {
+        internal List<TensorScope>? Scopes { get; } = scopes;
+
+        /// <summary>Puts the suspended scopes back, innermost last.</summary>
+        public void Dispose()
+        {
+            if (Scopes is null) return;
+            var stack = t_stack ??= new Stack<TensorScope>();
+            for (int i = Scopes.Count - 1; i >= 0; i--)
+                if (!Scopes[i]._disposed) stack.Push(Scopes[i]);
+        }
     }
 
     /// <summary>True when this scope will dispose <paramref name="t"/>.</summary>

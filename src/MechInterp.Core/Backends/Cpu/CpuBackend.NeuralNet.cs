@@ -56,6 +56,43 @@ internal sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
+    public TensorHandle CausalMask(TensorHandle x, double scale, long offset, double fill)
+    {
+        var h = H(x);
+        if (h.DType is not (DType.Float32 or DType.Float64) || h.Rank < 2) throw Unsupported("CausalMask", h.DType);
+        long q = h.ShapeArray[^2];
+        var src = Dense(h);
+        try
+        {
+            var dst = CpuHandle.Allocate(h.DType, (long[])h.ShapeArray.Clone());
+            long cols = h.ShapeArray[^1];
+            long rows = cols == 0 ? 0 : h.NumElements / cols;
+            bool single = h.DType == DType.Float32;
+            StridedPlan.ParallelRange(rows, rows * cols, (start, end) =>
+            {
+                for (long r = start; r < end; r++)
+                {
+                    int visible = (int)Math.Clamp(r % q + offset + 1, 0, cols);
+                    if (single)
+                    {
+                        var d = dst.Span<float>().Slice((int)(r * cols), (int)cols);
+                        System.Numerics.Tensors.TensorPrimitives.Multiply(src.Span<float>().Slice((int)(r * cols), visible), (float)scale, d[..visible]);
+                        d[visible..].Fill((float)fill);
+                    }
+                    else
+                    {
+                        var d = dst.Span<double>().Slice((int)(r * cols), (int)cols);
+                        System.Numerics.Tensors.TensorPrimitives.Multiply(src.Span<double>().Slice((int)(r * cols), visible), scale, d[..visible]);
+                        d[visible..].Fill(fill);
+                    }
+                }
+            });
+            return dst;
+        }
+        finally { Release(src, h); }
+    }
+
+    /// <inheritdoc />
     public TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps)
     {
         var h = H(x);

@@ -54,6 +54,16 @@ internal sealed partial class TorchBackend
     }
 
     /// <inheritdoc />
+    public TensorHandle CausalMask(TensorHandle x, double scale, long offset, double fill)
+    {
+        var t = T(x);
+        long q = x.Shape[^2], kv = x.Shape[^1];
+        using var hidden = torch.ones([q, kv], torch.@bool, t.device).triu(offset + 1);
+        using var scaled = t.mul(scale);
+        return Wrap(scaled.masked_fill(hidden, fill));
+    }
+
+    /// <inheritdoc />
     public TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps)
     {
         var t = T(x);

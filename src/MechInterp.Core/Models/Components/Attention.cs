@@ -107,10 +107,10 @@ public sealed class Attention : Module
         double scale = _cfg.EffectiveAttnScale;
         var type = _cfg.AttentionTypeOf(_layer);
         Tensor pattern;
-        if (!HookAttnScores.IsActive && !HookPattern.IsActive && _cfg.AttnScoresSoftCap <= 0 && context.IsPlainCausal(type))
-            pattern = scores.CausalSoftmax(1.0 / scale); // fused scale + causal mask + softmax: nobody looks at the scores
+        if (_cfg.AttnScoresSoftCap <= 0 && context.IsPlainCausal(type))
+            pattern = HookPattern.Invoke(CausalPattern(scores, scale));
         else
-            pattern = HookPattern.Invoke(MaskedSoftmax(scores, scale, context.Mask(type, p, kvLen)));
+            pattern = HookPattern.Invoke(MaskedSoftmax(scores, scale, context.Mask(type, p, kvLen), context.HasPadding));
         var vh = v.Permute(0, 2, 1, 3); // [b, kvh, kv, dh]
         var z = pattern.Reshape(b, kvh, group * p, kvLen).MatMul(vh).Reshape(b, h, p, dh).Permute(0, 2, 1, 3);
         z = HookZ.Invoke(z);
@@ -120,15 +120,30 @@ public sealed class Attention : Module
         return result.Sum(2) + Bo.Value;
     }
 
-    /// <summary>The unfused path: scale, soft-cap, mask with -inf, hook_attn_scores, softmax, zero fully masked rows.</summary>
-    private Tensor MaskedSoftmax(Tensor scores, double scale, Tensor? mask)
+    /// <summary>Plainly causal attention in fused passes: scale + causal softmax when nobody looks at the scores; otherwise
+    /// one pass for the scaled, -inf-masked scores (hook_attn_scores) and one causal softmax over their visible part.</summary>
+    private Tensor CausalPattern(Tensor scores, double scale)
+    {
+        if (!HookAttnScores.IsActive) return scores.CausalSoftmax(1.0 / scale);
+        var masked = scores.CausalMask(1.0 / scale);
+        var hooked = HookAttnScores.Invoke(masked);
+        // A hook that returned new scores gets TransformerLens's full softmax; an unchanged one has -inf in every hidden
+        // entry, which the causal softmax skips (edits made in place are seen in the visible part only).
+        if (ReferenceEquals(hooked, masked)) return hooked.CausalSoftmax();
+        var pattern = hooked.Softmax(-1);
+        return Tensor.Where(pattern.IsNan(), Tensor.Zeros([], pattern.DType, pattern.Device), pattern);
+    }
+
+    /// <summary>The general path: scale, soft-cap, mask with -inf, hook_attn_scores, softmax, and (with padding) zero the
+    /// rows of queries that see no key.</summary>
+    private Tensor MaskedSoftmax(Tensor scores, double scale, Tensor? mask, bool padded)
     {
         if (scale != 1.0) scores = scores / scale;
         if (_cfg.AttnScoresSoftCap > 0) scores = (scores / _cfg.AttnScoresSoftCap).Tanh() * _cfg.AttnScoresSoftCap;
         if (mask is not null) scores = Tensor.Where(mask, scores, Tensor.Full([], double.NegativeInfinity, scores.DType, scores.Device));
         scores = HookAttnScores.Invoke(scores);
         var pattern = scores.Softmax(-1);
-        if (mask is not null) pattern = Tensor.Where(pattern.IsNan(), Tensor.Zeros([], pattern.DType, pattern.Device), pattern); // fully masked rows
+        if (mask is not null && padded) pattern = Tensor.Where(pattern.IsNan(), Tensor.Zeros([], pattern.DType, pattern.Device), pattern); // fully masked rows
         return pattern;
     }
 
