@@ -93,6 +93,9 @@ public sealed class CheckpointFiles : IDisposable
     /// <summary>Materialises <paramref name="name"/> (see <see cref="SafeTensorsFile.Read"/>).</summary>
     public Tensor Read(string name, DType? dtype = null, Device? device = null) => FileOf(name).Read(name, dtype, device);
 
+    /// <summary>Tensor <paramref name="name"/> sharing the file's pages when it can (see <see cref="SafeTensorsFile.ReadMapped"/>).</summary>
+    public Tensor ReadMapped(string name, DType? dtype = null) => FileOf(name).ReadMapped(name, dtype);
+
     /// <summary>Converts <paramref name="name"/> to float32 into <paramref name="destination"/> (see <see cref="SafeTensorsFile.ReadFloats"/>).</summary>
     public void ReadFloats(string name, Span<float> destination) => FileOf(name).ReadFloats(name, destination);
 

@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
+using MechInterp.Backends.Cpu;
 
 namespace MechInterp;
 
 /// <summary>
-/// A read-only view of a <c>.safetensors</c> file. The file is memory-mapped; opening it parses and validates
-/// the header only, and tensors are materialised one at a time by <see cref="Read"/> (or copied into caller
-/// memory by <see cref="ReadFloats"/> / <see cref="ReadBytes"/>). Every malformed input raises
+/// A read-only view of a <c>.safetensors</c> file. The file is memory-mapped (copy-on-write, so nothing written to
+/// the mapped memory ever reaches the file); opening it parses and validates the header only. Tensors are copied out
+/// one at a time by <see cref="Read"/> (or into caller memory by <see cref="ReadFloats"/> / <see cref="ReadBytes"/>),
+/// or shared with the file without a copy by <see cref="ReadMapped"/>. Every malformed input raises
 /// <see cref="SafeTensorsFormatException"/>. Reading is thread-safe; disposing while reading is not.
 /// </summary>
 public sealed unsafe class SafeTensorsFile : IDisposable
@@ -16,8 +17,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     private const int ChunkBytes = 1 << 24;
 
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
+    private readonly MappedFile? _file;
     private System.Runtime.InteropServices.GCHandle _pin;
     private readonly SafeTensorsHeader _header;
     private byte* _base;
@@ -31,19 +31,16 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             FileLength = stream.Length;
             if (FileLength < 8)
                 throw new SafeTensorsFormatException(path, null, $"the file is {FileLength} bytes long, too short for the 8-byte header length: it is truncated or empty");
-            _map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
         }
         catch
         {
             stream.Dispose();
             throw;
         }
+        _file = MappedFile.Open(stream, path, FileLength);
         try
         {
-            _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _base = p + _view.PointerOffset;
+            _base = _file.Pointer;
             _header = ParseHeader(new ReadOnlySpan<byte>(_base, 8), path, FileLength, this);
         }
         catch
@@ -152,6 +149,43 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return Tensor.FromArray(data, info.ShapeArray(), target, device ?? Device.Cpu);
     }
 
+    /// <summary>
+    /// Tensor <paramref name="name"/> as <paramref name="dtype"/> (default: <see cref="DefaultReadDType"/>) on the
+    /// managed CPU device, sharing the file's memory-mapped pages instead of copying them when it can: the stored dtype
+    /// equals <paramref name="dtype"/> (F32 read as Float32, ...), the data is aligned to its element size, holds at
+    /// least one element and at most 2 GiB, the dtype is not Bool, and the file was opened with <see cref="Open"/>.
+    /// Otherwise (F16/BF16 widened to Float32, misaligned data, <see cref="FromBytes"/>) it returns a copy exactly as
+    /// <see cref="Read"/> does; <see cref="IsMapped"/> tells which. A mapped tensor keeps the file mapped until it and
+    /// its views are disposed; writing to its memory changes private copy-on-write pages, never the file. The file
+    /// must not be truncated or rewritten in place meanwhile (replacing it by a rename is safe).
+    /// </summary>
+    public Tensor ReadMapped(string name, DType? dtype = null)
+    {
+        var info = GetInfo(name);
+        var target = dtype ?? DefaultReadDType(info.DType);
+        return TryMap(info, target) ?? Read(name, target, Device.Cpu);
+    }
+
+    /// <summary>True when <paramref name="tensor"/>'s data lies in a memory-mapped file (see <see cref="ReadMapped"/>);
+    /// views of a mapped tensor are mapped too.</summary>
+    public static bool IsMapped(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        return tensor.Handle is CpuHandle { Storage.IsMapped: true };
+    }
+
+    private Tensor? TryMap(SafeTensorInfo info, DType target)
+    {
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        int size = info.DType.ElementSize();
+        if (_file is null || target != info.DType || info.DType == DType.Bool || info.NumElements == 0
+            || info.NumElements > int.MaxValue / size || (nuint)(_base + info.FileOffset) % (nuint)size != 0)
+            return null;
+        var storage = CpuStorage.Map(_file, info.FileOffset, info.NumElements, info.DType);
+        var shape = info.ShapeArray();
+        return new Tensor(new CpuHandle(storage, 0, shape, ShapeUtil.ContiguousStrides(shape)));
+    }
+
     /// <summary>The elements of <paramref name="name"/> converted to <typeparamref name="T"/> (float, double,
     /// Half, long, int, byte or bool), row-major.</summary>
     public T[] ReadArray<T>(string name) => (T[])ReadArray(GetInfo(name), Tensor.DTypeOf<T>());
@@ -231,17 +265,15 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return dot >= 0 && dot < name.Length - 1 ? name[(dot + 1)..] : name;
     }
 
-    /// <summary>Unmaps the file. Tensors already read stay valid (they own copies of the data).</summary>
+    /// <summary>Releases this reader's hold on the file. Tensors already read stay valid: copies own their data, and
+    /// tensors from <see cref="ReadMapped"/> keep the mapping alive until the last of them (and of their views) is
+    /// disposed.</summary>
     public void Dispose()
     {
-        if (_base != null)
-        {
-            _base = null;
-            _view?.SafeMemoryMappedViewHandle.ReleasePointer();
-        }
+        if (_base == null) return;
+        _base = null;
         if (_pin.IsAllocated) _pin.Free();
-        _view?.Dispose();
-        _map?.Dispose();
+        _file?.Release();
     }
 
     /// <inheritdoc />

@@ -2,12 +2,14 @@ using MechInterp.Loading.Architectures;
 
 namespace MechInterp;
 
-public sealed partial class HookedEncoder
+public sealed partial class HookedEncoder : IDisposable
 {
     /// <summary>
     /// Loads a Hugging Face BERT checkpoint (<c>BertForMaskedLM</c> with its MLM head, or a bare <c>BertModel</c>):
     /// a model directory (config.json, safetensors, vocab.txt) or a model id in the local Hugging Face cache. Accepts
-    /// <c>LayerNorm.gamma/beta</c> names and ignores pooler and next-sentence weights.
+    /// <c>LayerNorm.gamma/beta</c> names and ignores pooler and next-sentence weights. Float32 weights stay in the
+    /// memory-mapped file where they can (see <see cref="LoadOptions.MemoryMapWeights"/>); <see cref="Dispose"/>
+    /// releases them.
     /// </summary>
     public static HookedEncoder FromPretrained(string pathOrModelId, LoadOptions? options = null)
     {
@@ -29,7 +31,7 @@ public sealed partial class HookedEncoder
         if (options.ConfigureConfig is not null) config = options.ConfigureConfig(config);
 
         using var files = CheckpointFiles.Open(dir);
-        var source = new WeightSource(files, arch.Prefixes);
+        var source = new WeightSource(files, arch.Prefixes, options.ShouldMemoryMap());
         TextTokenizer? tokenizer;
         try { tokenizer = TextTokenizer.FromPretrained(dir); }
         catch (TokenizerFilesNotFoundException) { tokenizer = null; }
@@ -41,27 +43,21 @@ public sealed partial class HookedEncoder
     /// <summary>Loads TransformerLens-named tensors as they are produced, reporting progress, then casts as asked.</summary>
     internal void LoadConverted(IEnumerable<(string Name, Tensor Value)> weights, LoadOptions options)
     {
-        int total = NamedParameters().Count();
-        var stateDict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        try
-        {
-            using (GradMode.NoGrad())
-            {
-                foreach (var (name, value) in weights)
-                {
-                    stateDict[name] = value.DetachFromScopes();
-                    options.Progress?.Report(new LoadProgress("weights", stateDict.Count, total, name));
-                }
-                LoadStateDict(stateDict);
-            }
-        }
-        finally
-        {
-            foreach (var t in stateDict.Values) t.Dispose();
-        }
+        var c = Config;
+        var expected = NamedParameters().ToList();
+        ParameterImport.Load(expected, weights,
+            (name, stored) => name == "mlm_head.W" ? stored : StateDictMapping.ToTransformerLensShape(c, name, stored),
+            (name, tl) => name == "mlm_head.W" ? tl.T : StateDictMapping.FromTransformerLens(c, name, tl, StridedReshape.Reshape),
+            Device, options.Progress,
+            unexpected => unexpected.Any(u => u.StartsWith("mlm_head.", StringComparison.Ordinal) || u.StartsWith("unembed.", StringComparison.Ordinal))
+                ? " (the checkpoint has an MLM head this encoder was created without)" : "");
         if (options.DType != DType.Float32) ConvertDType(options.DType);
-        options.Progress?.Report(new LoadProgress("done", total, total));
+        options.Progress?.Report(new LoadProgress("done", expected.Count, expected.Count));
     }
+
+    /// <summary>Disposes every weight: pooled buffers go back to the pool and memory-mapped checkpoint files are
+    /// unmapped once no tensor uses them. The encoder cannot run afterwards.</summary>
+    public void Dispose() => HookedTransformer.DisposeParameters(this);
 
     /// <summary>Casts every parameter to <paramref name="dtype"/> (half precision needs a Torch device).</summary>
     public void ConvertDType(DType dtype) => CastParameters(dtype, Device);

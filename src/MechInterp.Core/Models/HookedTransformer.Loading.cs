@@ -2,13 +2,15 @@ using MechInterp.Loading.Architectures;
 
 namespace MechInterp;
 
-public sealed partial class HookedTransformer
+public sealed partial class HookedTransformer : IDisposable
 {
     /// <summary>
     /// Loads a Hugging Face checkpoint: a model directory (config.json, model.safetensors or sharded safetensors with
     /// its index, tokenizer files) or a model id ("gpt2", "EleutherAI/pythia-70m") resolved in the local Hugging Face
     /// cache. Weights are converted to TransformerLens's layout; logits match Hugging Face's unless weight processing
-    /// is asked for in <paramref name="options"/>.
+    /// is asked for in <paramref name="options"/>. On the managed CPU device, float32 weights whose layout is the
+    /// checkpoint's (or a view of it) stay in the memory-mapped file instead of being copied
+    /// (<see cref="LoadOptions.MemoryMapWeights"/>); <see cref="Dispose"/> releases them.
     /// </summary>
     public static HookedTransformer FromPretrained(string pathOrModelId, LoadOptions? options = null)
     {
@@ -26,26 +28,36 @@ public sealed partial class HookedTransformer
         if (options.ConfigureConfig is not null) config = options.ConfigureConfig(config);
 
         using var files = CheckpointFiles.Open(dir);
-        var source = new WeightSource(files, arch.Prefixes);
+        var source = new WeightSource(files, arch.Prefixes, options.ShouldMemoryMap());
         TextTokenizer? tokenizer = TryLoadTokenizer(dir);
         var model = new HookedTransformer(config, options.Device, tokenizer);
-        int total = model.NamedParameters().Count();
-        var stateDict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        using (GradMode.NoGrad())
-        {
-            foreach (var (name, value) in arch.ConvertWeights(config, source))
-            {
-                stateDict[name] = value.DetachFromScopes();
-                options.Progress?.Report(new LoadProgress("weights", stateDict.Count, total, name));
-            }
-            model.LoadStateDict(stateDict);
-        }
-        foreach (var t in stateDict.Values) t.Dispose();
+        ParameterImport.Load(model.NamedParameters().ToList(), arch.ConvertWeights(config, source),
+            (name, stored) => StateDictMapping.ToTransformerLensShape(config, name, stored),
+            (name, tl) => StateDictMapping.FromTransformerLens(config, name, tl, StridedReshape.Reshape),
+            options.Device, options.Progress);
         if (options.DType != DType.Float32) model.ConvertDType(options.DType);
-        if (options.Processing != WeightProcessing.None) model.ProcessWeights(options.Processing);
+        if (options.Processing != WeightProcessing.None)
+        {
+            // Processing leaves views of the old (possibly mapped) weights behind; the scope releases them.
+            using var scope = Tensor.Scope();
+            model.ProcessWeights(options.Processing);
+        }
         ReleaseLoadingMemory();
+        int total = model.NamedParameters().Count();
         options.Progress?.Report(new LoadProgress("done", total, total));
         return model;
+    }
+
+    /// <summary>Disposes every weight: pooled buffers go back to the pool and memory-mapped checkpoint files are
+    /// unmapped once no tensor uses them. The model cannot run afterwards. Views of weights taken earlier (for example
+    /// <c>model.W_E</c> kept by the caller) keep their data until they are disposed too.</summary>
+    public void Dispose() => DisposeParameters(this);
+
+    /// <summary>Disposes the current value of every parameter of <paramref name="module"/>.</summary>
+    internal static void DisposeParameters(Module module)
+    {
+        foreach (var (_, p) in module.NamedParameters())
+            if (!p.Value.IsDisposed) p.Value.Dispose();
     }
 
     /// <summary>

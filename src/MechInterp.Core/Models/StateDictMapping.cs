@@ -56,13 +56,19 @@ internal static class StateDictMapping
         _ => v,
     };
 
-    public static Tensor FromTransformerLens(HookedTransformerConfig c, string name, Tensor v) => Suffix(name) switch
+    /// <summary>TransformerLens layout → stored layout; <paramref name="reshape"/> replaces <see cref="Tensor.Reshape"/>
+    /// (loading passes one that keeps strided views of memory-mapped weights).</summary>
+    public static Tensor FromTransformerLens(HookedTransformerConfig c, string name, Tensor v, Func<Tensor, long[], Tensor>? reshape = null)
     {
-        "W_Q" when name.Contains(".attn.") => v.Permute(1, 0, 2).Reshape(c.DModel, c.NHeads * c.DHead),
-        "W_K" or "W_V" when name.Contains(".attn.") => v.Permute(1, 0, 2).Reshape(c.DModel, c.KvHeads * c.DHead),
-        "W_O" when name.Contains(".attn.") => v.Reshape(c.NHeads * c.DHead, c.DModel),
-        "b_Q" => v.Reshape(c.NHeads * c.DHead),
-        "b_K" or "b_V" => v.Reshape(c.KvHeads * c.DHead),
-        _ => v,
-    };
+        reshape ??= static (t, shape) => t.Reshape(shape);
+        return Suffix(name) switch
+        {
+            "W_Q" when name.Contains(".attn.") => reshape(v.Permute(1, 0, 2), [c.DModel, c.NHeads * c.DHead]),
+            "W_K" or "W_V" when name.Contains(".attn.") => reshape(v.Permute(1, 0, 2), [c.DModel, c.KvHeads * c.DHead]),
+            "W_O" when name.Contains(".attn.") => reshape(v, [c.NHeads * c.DHead, c.DModel]),
+            "b_Q" => reshape(v, [c.NHeads * c.DHead]),
+            "b_K" or "b_V" => reshape(v, [c.KvHeads * c.DHead]),
+            _ => v,
+        };
+    }
 }

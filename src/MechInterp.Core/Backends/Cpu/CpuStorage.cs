@@ -4,12 +4,17 @@ using System.Runtime.InteropServices;
 namespace MechInterp.Backends.Cpu;
 
 /// <summary>
-/// Reference-counted typed buffer shared by a tensor and its views. The array may be longer than
-/// <see cref="Length"/> (it comes from <see cref="BufferPool"/>); the last <see cref="Release"/> returns it.
+/// Reference-counted typed buffer shared by a tensor and its views, of one of two kinds. Pooled: a managed array
+/// from <see cref="BufferPool"/>, possibly longer than <see cref="Length"/>; the last <see cref="Release"/> returns
+/// it. Mapped: <see cref="Length"/> elements inside a copy-on-write <see cref="MappedFile"/> (weights read without a
+/// copy); the storage holds a reference on the mapping and the last <see cref="Release"/> drops it. Kernels see
+/// both kinds the same way, through <see cref="Span{T}"/>.
 /// </summary>
-internal sealed class CpuStorage
+internal sealed unsafe class CpuStorage
 {
     private Array? _data;
+    private MappedFile? _file;
+    private readonly byte* _mapped;
     private int _refs = 1;
 
     private CpuStorage(Array data, long length, DType dtype)
@@ -19,14 +24,48 @@ internal sealed class CpuStorage
         DType = dtype;
     }
 
+    private CpuStorage(MappedFile file, byte* start, long length, DType dtype)
+    {
+        _file = file;
+        _mapped = start;
+        Length = length;
+        DType = dtype;
+        IsMapped = true;
+    }
+
     /// <summary>Logical number of elements.</summary>
     public long Length { get; }
 
     /// <summary>Element type.</summary>
     public DType DType { get; }
 
-    /// <summary>The backing array (float[], double[], long[], int[], byte[], bool[], Half[] or ushort[]).</summary>
-    public Array Data => _data ?? throw new ObjectDisposedException(nameof(CpuStorage), "the tensor's storage was released: the tensor (and every view of it) was disposed");
+    /// <summary>True for storage inside a memory-mapped file (no managed array behind it).</summary>
+    public bool IsMapped { get; }
+
+    /// <summary>The backing array (float[], double[], long[], int[], byte[], bool[], Half[] or ushort[]) of pooled storage.</summary>
+    public Array Data => _data ?? throw (IsMapped && _file is not null
+        ? new InvalidOperationException("this storage lies in a memory-mapped file and has no managed array: use Span<T>()")
+        : Released());
+
+    private static ObjectDisposedException Released() =>
+        new(nameof(CpuStorage), "the tensor's storage was released: the tensor (and every view of it) was disposed");
+
+    /// <summary>Storage for <paramref name="length"/> elements of <paramref name="dtype"/> that lie in
+    /// <paramref name="file"/> from byte <paramref name="byteOffset"/> on, without a copy. The elements must be
+    /// aligned to their size and lie inside the mapping; takes a reference on <paramref name="file"/>.</summary>
+    public static CpuStorage Map(MappedFile file, long byteOffset, long length, DType dtype)
+    {
+        int size = dtype.ElementSize();
+        if (length <= 0 || length > int.MaxValue / size)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"a mapped storage holds 1 to {int.MaxValue / size} {dtype} elements (2 GiB); copy empty or larger tensors");
+        if (byteOffset < 0 || byteOffset > file.Length - length * size)
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), byteOffset, $"bytes [{byteOffset}, {byteOffset + length * size}) are outside '{file.Path}' ({file.Length} bytes)");
+        byte* start = file.Pointer + byteOffset;
+        if ((nuint)start % (nuint)size != 0)
+            throw new ArgumentException($"the {dtype} data at byte {byteOffset} of '{file.Path}' is not {size}-byte aligned: copy it instead of mapping it", nameof(byteOffset));
+        file.AddRef();
+        return new CpuStorage(file, start, length, dtype);
+    }
 
     /// <summary>Allocates (from the pool) storage for <paramref name="length"/> elements of <paramref name="dtype"/>; contents unspecified.</summary>
     public static CpuStorage Allocate(DType dtype, long length) => new(dtype switch
@@ -49,18 +88,29 @@ internal sealed class CpuStorage
             throw new ObjectDisposedException(nameof(CpuStorage), "cannot make a view of a disposed tensor");
     }
 
-    /// <summary>Drops one reference; the last returns the buffer to the pool.</summary>
+    /// <summary>Drops one reference; the last returns the buffer to the pool (pooled) or releases the mapping (mapped).</summary>
     public void Release()
     {
         if (Interlocked.Decrement(ref _refs) != 0) return;
+        if (IsMapped)
+        {
+            Interlocked.Exchange(ref _file, null)?.Release();
+            return;
+        }
         var data = Interlocked.Exchange(ref _data, null);
         if (data is not null) BufferPool.Return(data, DType.ElementSize());
     }
 
-    /// <summary>The whole buffer reinterpreted as elements of <typeparamref name="T"/> (T's size need not match the dtype's).</summary>
+    /// <summary>The whole buffer reinterpreted as elements of <typeparamref name="T"/> (T's size need not match the dtype's).
+    /// Writes through the span of mapped storage change private copy-on-write pages, never the file.</summary>
     public Span<T> Span<T>() where T : unmanaged
     {
-        var data = Data;
+        if (IsMapped)
+        {
+            if (Volatile.Read(ref _file) is null) throw Released();
+            return new Span<T>(_mapped, checked((int)(Length * DType.ElementSize() / sizeof(T))));
+        }
+        var data = _data ?? throw Released();
         long bytes = data.Length * (long)DType.ElementSize();
         ref byte start = ref MemoryMarshal.GetArrayDataReference(data);
         return MemoryMarshal.CreateSpan(ref Unsafe.As<byte, T>(ref start), (int)(bytes / Unsafe.SizeOf<T>()));

@@ -69,7 +69,7 @@ internal sealed class BertArchitecture : IArchitecture
         yield return ("mlm_head.b", w.Get("cls.predictions.transform.dense.bias"));
         foreach (var t in LayerNorm(w, "cls.predictions.transform.LayerNorm", "mlm_head.ln")) yield return t;
         // The decoder is tied to the word embeddings; a checkpoint may still store it (and its bias) explicitly.
-        yield return ("unembed.W_U", (w.TryGet("cls.predictions.decoder.weight") ?? wordEmbeddings).T.Contiguous());
+        yield return ("unembed.W_U", (w.TryGet("cls.predictions.decoder.weight") ?? wordEmbeddings).T);
         yield return ("unembed.b_U", w.TryGet("cls.predictions.bias") ?? w.TryGet("cls.predictions.decoder.bias") ?? Tensor.Zeros([c.VocabOut]));
     }
 

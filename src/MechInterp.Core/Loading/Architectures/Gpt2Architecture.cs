@@ -39,7 +39,7 @@ internal sealed class Gpt2Architecture : IArchitecture
             string[] biases = ["b_Q", "b_K", "b_V"];
             for (int i = 0; i < 3; i++)
             {
-                yield return (b + "attn." + names[i], qkv.Narrow(1, i * d, d).Reshape(d, h, dh).Permute(1, 0, 2).Contiguous());
+                yield return (b + "attn." + names[i], StridedReshape.Reshape(qkv.Narrow(1, i * d, d), d, h, dh).Permute(1, 0, 2));
                 yield return (b + "attn." + biases[i], qkvBias.Narrow(0, i * d, d).Reshape(h, dh));
             }
             yield return (b + "attn.W_O", w.Get(p + "attn.c_proj.weight").Reshape(h, dh, d));
@@ -53,7 +53,7 @@ internal sealed class Gpt2Architecture : IArchitecture
         }
         yield return ("ln_final.w", w.Get("transformer.ln_f.weight"));
         yield return ("ln_final.b", w.Get("transformer.ln_f.bias"));
-        yield return ("unembed.W_U", (w.TryGet("lm_head.weight") ?? wte).T.Contiguous());
+        yield return ("unembed.W_U", (w.TryGet("lm_head.weight") ?? wte).T);
         yield return ("unembed.b_U", Tensor.Zeros([c.VocabOut]));
     }
 }

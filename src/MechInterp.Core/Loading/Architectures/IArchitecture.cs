@@ -17,23 +17,24 @@ internal interface IArchitecture
     IEnumerable<(string Name, Tensor Value)> ConvertWeights(HookedTransformerConfig cfg, WeightSource w);
 }
 
-/// <summary>Layout conversions shared by the families.</summary>
+/// <summary>Layout conversions shared by the families. They return views where the strides allow (the loader makes
+/// parameters contiguous unless they stay views of memory-mapped weights that GEMM can read directly).</summary>
 internal static class Layout
 {
     /// <summary>nn.Linear weight [heads*d_head, d_model] → [heads, d_model, d_head].</summary>
     public static Tensor HeadsIn(Tensor linearWeight, int heads, int dHead, int dModel) =>
-        linearWeight.Reshape(heads, dHead, dModel).Transpose(1, 2).Contiguous();
+        StridedReshape.Reshape(linearWeight, heads, dHead, dModel).Transpose(1, 2);
 
     /// <summary>nn.Linear output weight [d_model, heads*d_head] → W_O [heads, d_head, d_model].</summary>
     public static Tensor HeadsOut(Tensor linearWeight, int heads, int dHead, int dModel) =>
-        linearWeight.T.Contiguous().Reshape(heads, dHead, dModel);
+        StridedReshape.Reshape(linearWeight.T, heads, dHead, dModel);
 
     /// <summary>Bias [heads*d_head] → [heads, d_head], or zeros when absent.</summary>
     public static Tensor HeadBias(Tensor? bias, int heads, int dHead) =>
         bias?.Reshape(heads, dHead) ?? Tensor.Zeros([heads, dHead]);
 
     /// <summary>nn.Linear weight [out, in] → [in, out].</summary>
-    public static Tensor In(Tensor linearWeight) => linearWeight.T.Contiguous();
+    public static Tensor In(Tensor linearWeight) => linearWeight.T;
 
     public static Tensor ZerosOr(Tensor? t, long n) => t ?? Tensor.Zeros([n]);
 

@@ -1,8 +1,10 @@
 namespace MechInterp.Loading.Architectures;
 
 /// <summary>Hugging Face tensors by name, tolerant of the optional model prefix ("transformer.", "model.", ...)
-/// that differs between a bare model and its LM-head wrapper. Tensors come back as float32 on the CPU.</summary>
-internal sealed class WeightSource(CheckpointFiles files, string[] prefixes)
+/// that differs between a bare model and its LM-head wrapper. Tensors come back as float32 on the managed CPU device:
+/// copies, or when <paramref name="memoryMap"/> is set, views of the memory-mapped file where the stored dtype is
+/// float32 (see <see cref="SafeTensorsFile.ReadMapped"/>).</summary>
+internal sealed class WeightSource(CheckpointFiles files, string[] prefixes, bool memoryMap = false)
 {
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
@@ -26,7 +28,7 @@ internal sealed class WeightSource(CheckpointFiles files, string[] prefixes)
         var resolved = Resolve(name) ?? throw new InvalidDataException(
             $"checkpoint '{files.Directory}' lacks tensor '{name}' (looked also with prefixes {string.Join(", ", prefixes.Select(p => $"'{p}'"))}): the weights do not match config.json's architecture");
         _used.Add(resolved);
-        return files.Read(resolved, DType.Float32, Device.Cpu);
+        return memoryMap ? files.ReadMapped(resolved, DType.Float32) : files.Read(resolved, DType.Float32, Device.Cpu);
     }
 
     public Tensor? TryGet(string name) => Has(name) ? Get(name) : null;
