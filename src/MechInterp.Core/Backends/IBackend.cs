@@ -102,6 +102,10 @@ internal interface IBackend
     /// gradient).</summary>
     TensorHandle CausalMask(TensorHandle x, double scale, long offset, double fill);
 
+    /// <summary><see cref="CausalMask"/> written over <paramref name="x"/> itself (which the caller guarantees is
+    /// contiguous and owned by nobody else), for scores no gradient will flow through.</summary>
+    void CausalMaskInPlace(TensorHandle x, double scale, long offset, double fill);
+
     /// <summary>Layer norm over the last dim: (x - mean) / sqrt(var + eps) * w + b (biased variance); weight and bias optional ([last]).</summary>
     TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps);
 

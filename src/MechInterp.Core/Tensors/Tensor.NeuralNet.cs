@@ -51,6 +51,16 @@ public sealed partial class Tensor
         return r;
     }
 
+    /// <summary><see cref="CausalMask"/> over this tensor's own data, for engine-made scores that nothing else holds
+    /// and no gradient flows through (it must be contiguous). Returns this tensor.</summary>
+    internal Tensor CausalMaskInPlace(double scale)
+    {
+        if (RequiresGrad && GradMode.IsEnabled) throw new InvalidOperationException("CausalMaskInPlace on a tensor that records gradients: use CausalMask");
+        if (Rank < 2 || !DType.IsFloatingPoint() || !IsContiguous) throw new ArgumentException($"CausalMaskInPlace needs contiguous floating-point scores [..., query, key], got {DType} {ShapeString(Shape)}");
+        Backend.CausalMaskInPlace(Handle, scale, Shape[^1] - Shape[^2], double.NegativeInfinity);
+        return this;
+    }
+
     /// <summary>Layer norm over the last dim with optional affine weight and bias ([d]).</summary>
     public Tensor LayerNorm(Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {

@@ -62,6 +62,22 @@ public class CausalMaskTests
         for (int i = 0; i < viaFull.Length; i++) Assert.True(Math.Abs(viaFull[i] - viaCausal[i]) <= 1e-6, $"element {i}: {viaCausal[i]} vs {viaFull[i]}");
     }
 
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("torch-cpu")]
+    public void InPlaceMaskingEqualsTheOutOfPlaceOp(string device)
+    {
+        using var scope = Tensor.Scope();
+        var d = Device.Parse(device);
+        var x = Tensor.Randn([2, 3, 4, 9], new Generator(9), std: 2).To(d);
+        var expected = x.CausalMask(0.3).To(Device.Cpu).ToArray<float>();
+        var y = x.Clone();
+        Assert.Same(y, y.CausalMaskInPlace(0.3));
+        Assert.Equal(expected, y.To(Device.Cpu).ToArray<float>());
+        var tracked = x.Clone().RequiresGrad_();
+        Assert.Throws<InvalidOperationException>(() => tracked.CausalMaskInPlace(0.3));
+    }
+
     [Fact]
     public void NonContiguousScoresAreRead()
     {

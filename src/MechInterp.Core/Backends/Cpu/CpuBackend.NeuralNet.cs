@@ -60,36 +60,50 @@ internal sealed partial class CpuBackend
     {
         var h = H(x);
         if (h.DType is not (DType.Float32 or DType.Float64) || h.Rank < 2) throw Unsupported("CausalMask", h.DType);
-        long q = h.ShapeArray[^2];
         var src = Dense(h);
         try
         {
             var dst = CpuHandle.Allocate(h.DType, (long[])h.ShapeArray.Clone());
-            long cols = h.ShapeArray[^1];
-            long rows = cols == 0 ? 0 : h.NumElements / cols;
-            bool single = h.DType == DType.Float32;
-            StridedPlan.ParallelRange(rows, rows * cols, (start, end) =>
-            {
-                for (long r = start; r < end; r++)
-                {
-                    int visible = (int)Math.Clamp(r % q + offset + 1, 0, cols);
-                    if (single)
-                    {
-                        var d = dst.Span<float>().Slice((int)(r * cols), (int)cols);
-                        System.Numerics.Tensors.TensorPrimitives.Multiply(src.Span<float>().Slice((int)(r * cols), visible), (float)scale, d[..visible]);
-                        d[visible..].Fill((float)fill);
-                    }
-                    else
-                    {
-                        var d = dst.Span<double>().Slice((int)(r * cols), (int)cols);
-                        System.Numerics.Tensors.TensorPrimitives.Multiply(src.Span<double>().Slice((int)(r * cols), visible), scale, d[..visible]);
-                        d[visible..].Fill(fill);
-                    }
-                }
-            });
+            CausalMaskRows(src, dst, scale, offset, fill);
             return dst;
         }
         finally { Release(src, h); }
+    }
+
+    /// <inheritdoc />
+    public void CausalMaskInPlace(TensorHandle x, double scale, long offset, double fill)
+    {
+        var h = H(x);
+        if (h.DType is not (DType.Float32 or DType.Float64) || h.Rank < 2) throw Unsupported("CausalMaskInPlace", h.DType);
+        if (!h.IsContiguous) throw new ArgumentException("CausalMaskInPlace needs contiguous scores", nameof(x));
+        CausalMaskRows(h, h, scale, offset, fill);
+    }
+
+    /// <summary>Row r of [..., q, kv]: dst = src * scale on the keys query r % q sees, fill on the rest (src may be dst).</summary>
+    private static void CausalMaskRows(CpuHandle src, CpuHandle dst, double scale, long offset, double fill)
+    {
+        long q = src.ShapeArray[^2], cols = src.ShapeArray[^1];
+        long rows = cols == 0 ? 0 : src.NumElements / cols;
+        bool single = src.DType == DType.Float32;
+        StridedPlan.ParallelRange(rows, rows * cols, (start, end) =>
+        {
+            for (long r = start; r < end; r++)
+            {
+                int visible = (int)Math.Clamp(r % q + offset + 1, 0, cols);
+                if (single)
+                {
+                    var d = dst.Span<float>().Slice((int)(r * cols), (int)cols);
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(src.Span<float>().Slice((int)(r * cols), visible), (float)scale, d[..visible]);
+                    d[visible..].Fill((float)fill);
+                }
+                else
+                {
+                    var d = dst.Span<double>().Slice((int)(r * cols), (int)cols);
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(src.Span<double>().Slice((int)(r * cols), visible), scale, d[..visible]);
+                    d[visible..].Fill(fill);
+                }
+            }
+        });
     }
 
     /// <inheritdoc />

@@ -64,6 +64,15 @@ internal sealed partial class TorchBackend
     }
 
     /// <inheritdoc />
+    public void CausalMaskInPlace(TensorHandle x, double scale, long offset, double fill)
+    {
+        var t = T(x);
+        long q = x.Shape[^2], kv = x.Shape[^1];
+        using var hidden = torch.ones([q, kv], torch.@bool, t.device).triu(offset + 1);
+        t.mul_(scale).masked_fill_(hidden, fill);
+    }
+
+    /// <inheritdoc />
     public TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps)
     {
         var t = T(x);

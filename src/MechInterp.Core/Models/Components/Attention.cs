@@ -125,7 +125,9 @@ public sealed class Attention : Module
     private Tensor CausalPattern(Tensor scores, double scale)
     {
         if (!HookAttnScores.IsActive) return scores.CausalSoftmax(1.0 / scale);
-        var masked = scores.CausalMask(1.0 / scale);
+        // The scores are this layer's fresh product: without a gradient to keep, mask them where they lie.
+        bool inPlace = !(GradMode.IsEnabled && scores.RequiresGrad) && scores.IsContiguous;
+        var masked = inPlace ? scores.CausalMaskInPlace(1.0 / scale) : scores.CausalMask(1.0 / scale);
         var hooked = HookAttnScores.Invoke(masked);
         // A hook that returned new scores gets TransformerLens's full softmax; an unchanged one has -inf in every hidden
         // entry, which the causal softmax skips (edits made in place are seen in the visible part only).
