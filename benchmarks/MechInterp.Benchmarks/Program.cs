@@ -24,3 +24,8 @@ public static class Program
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
     }
 }
+        if (args.Length > 0 && args[0] == Workloads.CacheOverheadProbe.Switch)
+        {
+            Environment.ExitCode = Workloads.CacheOverheadProbe.Run(args[1..]);
+            return;
+        }

@@ -111,6 +111,15 @@ internal interface IBackend
 
     /// <summary>RMS norm over the last dim: x / sqrt(mean(x^2) + eps) * w; weight optional ([last]).</summary>
     TensorHandle RmsNorm(TensorHandle x, TensorHandle? weight, double eps);
+    /// <summary><see cref="CausalMaskInPlace"/> (fill -inf) and the attention pattern of the masked scores in the same
+    /// pass (softmax over the visible keys, 0 elsewhere); returns the pattern. For passes whose score hooks only observe.</summary>
+    TensorHandle CausalMaskSoftmaxInPlace(TensorHandle x, double scale, long offset);
+
+    /// <summary>A norm over the last dim with its scale in one pass: layer norm ((x - mean) / scale * w + b, scale =
+    /// sqrt(var + eps)) or, with <paramref name="rms"/>, x / scale with scale = sqrt(mean(x²) + eps) and no weight.
+    /// Scale has the input's shape with a last dim of 1 (TransformerLens's hook_scale).</summary>
+    (TensorHandle Normalized, TensorHandle Scale) NormalizeWithScale(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps, bool rms);
+
 
     // ---- training (fused backward and optimizer primitives) ----
 

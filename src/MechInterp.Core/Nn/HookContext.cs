@@ -10,6 +10,7 @@ public sealed class HookContext
 
     private readonly Dictionary<HookPoint, List<HookFn>> _forward = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<HookPoint, List<HookFn>> _backward = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<HookFn> _observers = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>The context active on this logical thread, if any.</summary>
     public static HookContext? Current => s_current.Value;
@@ -24,6 +25,31 @@ public sealed class HookContext
         if (!map.TryGetValue(point, out var list)) map[point] = list = [];
         list.Add(fn);
         return this;
+    }
+
+    /// <summary>Adds a forward hook for this call that only reads the activation: it never edits it (in place or by
+    /// returning a replacement). Where every hook on a point is an observer, the model may compute past the point in
+    /// fused kernels before the observers run (RunWithCache's hooks are observers).</summary>
+    public HookContext AddObserver(HookPoint point, Action<Tensor, HookPoint> observe)
+    {
+        ArgumentNullException.ThrowIfNull(observe);
+        HookFn fn = (x, h) => { observe(x, h); return null; };
+        _observers.Add(fn);
+        return Add(point, fn);
+    }
+
+    /// <summary>True when every forward hook of this context (and its parents) on <paramref name="p"/> is an observer
+    /// and none of them has a backward hook there.</summary>
+    internal bool OnlyObserves(HookPoint p)
+    {
+        for (var c = this; c is not null; c = c.Parent)
+        {
+            if (c._backward.ContainsKey(p)) return false;
+            if (c._forward.TryGetValue(p, out var list))
+                foreach (var f in list)
+                    if (!c._observers.Contains(f)) return false;
+        }
+        return true;
     }
 
     /// <summary>Makes this context current until the result is disposed (contexts nest: the outer one's hooks still run).</summary>

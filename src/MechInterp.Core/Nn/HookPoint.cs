@@ -41,6 +41,10 @@ public sealed class HookPoint
     /// <summary>Number of hooks registered on the point itself (not counting per-call hooks).</summary>
     public int HookCount => _hooks.Length;
 
+    /// <summary>True when every hook that would see this point only observes it (<see cref="HookContext.AddObserver"/>):
+    /// none is registered on the point itself and none is a backward hook. Also true when no hook listens.</summary>
+    public bool IsObservedOnly => _hooks.Length == 0 && (HookContext.Current?.OnlyObserves(this) ?? true);
+
     /// <summary>True when a backward hook is registered on the point itself.</summary>
     internal bool HasBackwardHooks => _hooks.Any(h => h.Direction == HookDirection.Backward);
 

@@ -61,6 +61,27 @@ public sealed partial class Tensor
         return this;
     }
 
+    /// <summary><see cref="CausalMaskInPlace"/> and the pattern of the masked scores (<see cref="CausalSoftmax"/>) in one
+    /// pass; returns the pattern. For engine-made scores whose hooks only observe, with no gradient recorded.</summary>
+    internal Tensor CausalMaskSoftmaxInPlace(double scale)
+    {
+        if (RequiresGrad && GradMode.IsEnabled) throw new InvalidOperationException("CausalMaskSoftmaxInPlace on a tensor that records gradients: use CausalMask and CausalSoftmax");
+        if (Rank < 2 || !DType.IsFloatingPoint() || !IsContiguous) throw new ArgumentException($"CausalMaskSoftmaxInPlace needs contiguous floating-point scores [..., query, key], got {DType} {ShapeString(Shape)}");
+        return new Tensor(Backend.CausalMaskSoftmaxInPlace(Handle, scale, Shape[^1] - Shape[^2]));
+    }
+
+    /// <summary>A norm and its scale in one pass (see <see cref="Backends.IBackend.NormalizeWithScale"/>), for norms
+    /// whose hooks only observe, with no gradient recorded.</summary>
+    internal (Tensor Normalized, Tensor Scale) NormalizeWithScale(Tensor? weight, Tensor? bias, double eps, bool rms)
+    {
+        if (GradMode.IsEnabled && (RequiresGrad || weight?.RequiresGrad == true || bias?.RequiresGrad == true))
+            throw new InvalidOperationException("NormalizeWithScale records no gradient: use the unfused ops when one is needed");
+        CheckNormParam(weight, "norm weight");
+        CheckNormParam(bias, "norm bias");
+        var (n, s) = Backend.NormalizeWithScale(Handle, weight?.To(DType).Handle, bias?.To(DType).Handle, eps, rms);
+        return (new Tensor(n), new Tensor(s));
+    }
+
     /// <summary>Layer norm over the last dim with optional affine weight and bias ([d]).</summary>
     public Tensor LayerNorm(Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {

@@ -33,7 +33,7 @@ public static class HookedModelCaching
         foreach (var point in model.HookDict.Values)
         {
             if (namesFilter is not null && !namesFilter(point.Name)) continue;
-            ctx.Add(point, (x, h) => { lock (gate) cache.Add(h.Name, Prepare(x.Detach(), h.Name, posSlice, device)); return null; });
+            ctx.AddObserver(point, (x, h) => { lock (gate) cache.Add(h.Name, Prepare(x.Detach(), h.Name, posSlice, device)); });
             if (includeBackward)
                 ctx.Add(point, (g, h) => { lock (gate) cache.Add(h.Name + "_grad", Prepare(g.Detach(), h.Name, posSlice, device)); return null; }, HookDirection.Backward);
         }

@@ -78,6 +78,26 @@ public class CausalMaskTests
         Assert.Throws<InvalidOperationException>(() => tracked.CausalMaskInPlace(0.3));
     }
 
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("torch-cpu")]
+    public void FusedMaskAndSoftmaxEqualTheTwoOps(string device)
+    {
+        using var scope = Tensor.Scope();
+        var d = Device.Parse(device);
+        foreach (var (q, kv) in new[] { (5L, 5L), (3L, 40L), (1L, 9L) })
+        {
+            var x = Tensor.Randn([2, 3, q, kv], new Generator(13), std: 2).To(d);
+            var masked = x.CausalMask(0.125);
+            var pattern = masked.CausalSoftmax().To(Device.Cpu).ToArray<float>();
+            var y = x.Clone();
+            var fused = y.CausalMaskSoftmaxInPlace(0.125).To(Device.Cpu).ToArray<float>();
+            Assert.Equal(masked.To(Device.Cpu).ToArray<float>(), y.To(Device.Cpu).ToArray<float>());
+            for (int i = 0; i < pattern.Length; i++)
+                Assert.True(Math.Abs(pattern[i] - fused[i]) <= 1e-6, $"{device} {q}x{kv} element {i}: {fused[i]} vs {pattern[i]}");
+        }
+    }
+
     [Fact]
     public void NonContiguousScoresAreRead()
     {

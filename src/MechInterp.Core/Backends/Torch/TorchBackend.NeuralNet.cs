@@ -73,6 +73,38 @@ internal sealed partial class TorchBackend
     }
 
     /// <inheritdoc />
+    public TensorHandle CausalMaskSoftmaxInPlace(TensorHandle x, double scale, long offset)
+    {
+        CausalMaskInPlace(x, scale, offset, double.NegativeInfinity);
+        using var soft = T(x).softmax(-1);
+        return Wrap(soft.nan_to_num(0.0));
+    }
+
+    /// <inheritdoc />
+    public (TensorHandle Normalized, TensorHandle Scale) NormalizeWithScale(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps, bool rms)
+    {
+        if (rms && (weight is not null || bias is not null)) throw new ArgumentException("NormalizeWithScale for RMS returns the normalized input before any weight: pass no weight or bias");
+        var t = T(x);
+        using var mean = rms ? null : t.mean([-1L], keepdim: true);
+        var centered = rms ? t : t.sub(mean!);
+        try
+        {
+            using var squared = centered.square();
+            using var variance = squared.mean([-1L], keepdim: true);
+            using var shifted = variance.add(eps);
+            var scale = shifted.sqrt();
+            var normalized = centered.div(scale);
+            if (weight is not null) normalized.mul_(T(weight));
+            if (bias is not null) normalized.add_(T(bias));
+            return (Wrap(normalized), Wrap(scale));
+        }
+        finally
+        {
+            if (!rms) centered.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
     public TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps)
     {
         var t = T(x);

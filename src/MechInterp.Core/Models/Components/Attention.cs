@@ -125,8 +125,15 @@ public sealed class Attention : Module
     private Tensor CausalPattern(Tensor scores, double scale)
     {
         if (!HookAttnScores.IsActive) return scores.CausalSoftmax(1.0 / scale);
-        // The scores are this layer's fresh product: without a gradient to keep, mask them where they lie.
+        // The scores are this layer's fresh product: without a gradient to keep, mask them where they lie; when the score
+        // hooks only observe (a cache), the pattern comes out of the same pass.
         bool inPlace = !(GradMode.IsEnabled && scores.RequiresGrad) && scores.IsContiguous;
+        if (inPlace && HookAttnScores.IsObservedOnly)
+        {
+            var fusedPattern = scores.CausalMaskSoftmaxInPlace(1.0 / scale);
+            HookAttnScores.Invoke(scores);
+            return fusedPattern;
+        }
         var masked = inPlace ? scores.CausalMaskInPlace(1.0 / scale) : scores.CausalMask(1.0 / scale);
         var hooked = HookAttnScores.Invoke(masked);
         // A hook that returned new scores gets TransformerLens's full softmax; an unchanged one has -inf in every hidden

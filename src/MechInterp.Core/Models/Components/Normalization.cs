@@ -44,6 +44,9 @@ public sealed class Normalization : Module
         B?.Reset(Tensor.ZerosLike(B.Value));
     }
 
+    private bool NeedsGradient(Tensor x) =>
+        GradMode.IsEnabled && (x.RequiresGrad || W?.Value.RequiresGrad == true || B?.Value.RequiresGrad == true);
+
     /// <summary>Normalises over the last dim.</summary>
     public Tensor Forward(Tensor x)
     {
@@ -51,6 +54,15 @@ public sealed class Normalization : Module
         bool rms = _type is NormalizationType.RMS or NormalizationType.RMSPre;
         if (!HookScale.IsActive && !HookNormalized.IsActive)
             return rms ? x.RmsNorm(IsPre ? null : W?.Value, _eps) : x.LayerNorm(IsPre ? null : W?.Value, IsPre ? null : B?.Value, _eps);
+        if (HookScale.IsObservedOnly && HookNormalized.IsObservedOnly && !NeedsGradient(x))
+        {
+            // Hooks that only observe (a cache): the norm and its scale in one pass.
+            var weight = IsPre || rms ? null : W?.Value;
+            var (fused, fusedScale) = x.NormalizeWithScale(weight, IsPre || rms ? null : B?.Value, _eps, rms);
+            HookScale.Invoke(fusedScale);
+            fused = HookNormalized.Invoke(fused);
+            return rms && W is not null && !IsPre ? fused * W.Value : fused;
+        }
         var centered = rms ? x : x - x.Mean(-1, keepDim: true);
         var scale = HookScale.Invoke((centered.Square().Mean(-1, keepDim: true) + _eps).Sqrt());
         var normalized = centered / scale;

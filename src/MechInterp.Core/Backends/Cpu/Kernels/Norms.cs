@@ -30,6 +30,27 @@ internal static class Norms
         Affine(x, T.Zero, r, w, default, y);
     }
 
+    /// <summary><see cref="LayerNorm{T}"/> that also returns the row's scale sqrt(var + eps) (TransformerLens's hook_scale).</summary>
+    public static T LayerNormScale<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, T eps, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length;
+        if (n == 0) return T.Sqrt(eps);
+        T mean = TensorPrimitives.Sum(x) / T.CreateTruncating(n);
+        T scale = T.Sqrt(SumSquaredDeviation(x, mean) / T.CreateTruncating(n) + eps);
+        Affine(x, mean, T.One / scale, w, b, y);
+        return scale;
+    }
+
+    /// <summary>y = x / sqrt(mean(x²) + eps) (no weight); returns that scale.</summary>
+    public static T RmsNormScale<T>(ReadOnlySpan<T> x, T eps, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length;
+        if (n == 0) return T.Sqrt(eps);
+        T scale = T.Sqrt(TensorPrimitives.SumOfSquares(x) / T.CreateTruncating(n) + eps);
+        Affine(x, T.Zero, T.One / scale, default, default, y);
+        return scale;
+    }
+
     /// <summary>Σ (x - mean)².</summary>
     internal static T SumSquaredDeviation<T>(ReadOnlySpan<T> x, T mean) where T : unmanaged, IFloatingPointIeee754<T>
     {
