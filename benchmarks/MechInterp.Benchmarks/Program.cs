@@ -20,12 +20,12 @@ public static class Program
             Environment.ExitCode = Workloads.ComponentProfile.Run(args[1..]);
             return;
         }
-        var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, new GflopsColumn());
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
-    }
-}
         if (args.Length > 0 && args[0] == Workloads.CacheOverheadProbe.Switch)
         {
             Environment.ExitCode = Workloads.CacheOverheadProbe.Run(args[1..]);
             return;
         }
+        var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, new GflopsColumn());
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+    }
+}
