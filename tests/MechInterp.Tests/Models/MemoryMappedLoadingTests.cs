@@ -1,4 +1,5 @@
 using MechInterp.Backends.Cpu;
+using MechInterp.Loading.Architectures;
 using MechInterp.Tests.Hooks;
 using Xunit;
 
@@ -70,12 +71,47 @@ public sealed class MemoryMappedLoadingTests
         using var r = new FixtureReference("gpt2-tiny");
         using var model = HookedTransformer.FromPretrained(r.Directory);
         var notMapped = model.NamedParameters().Where(p => !SafeTensorsFile.IsMapped(p.Parameter.Value)).Select(p => p.Name).ToArray();
-        Assert.Equal(["unembed.b_U"], notMapped); // zeros made by the loader: not in the checkpoint
+        // b_U: zeros made by the loader. W_U: GPT-2 ties it to wte; sharing wte's memory would let an in-place update
+        // of W_E (an optimizer step) change W_U too, so it is a copy, as after a copying load.
+        Assert.Equal(["unembed.W_U", "unembed.b_U"], notMapped);
         var wq = (CpuHandle)model.Blocks[0].Attn.Wq.Value.Handle;
         Assert.False(wq.IsContiguous); // a narrow of c_attn [d, 3d]: row stride 3d
         Assert.Equal([3 * model.Config.DModel, 1L], wq.Strides);
-        var wu = (CpuHandle)model.Unembed.W_U.Value.Handle;
-        Assert.Same(((CpuHandle)model.Embed.W_E.Value.Handle).Storage, wu.Storage); // tied: W_U is wte's transpose
+        var wk = (CpuHandle)model.Blocks[0].Attn.Wk.Value.Handle;
+        Assert.Same(wq.Storage, wk.Storage); // disjoint views of one fused tensor
+        Assert.Equal(model.W_E.T.Contiguous().ToArray<float>(), model.W_U.ToArray<float>());
+    }
+
+    public static TheoryData<long, long[], long[], long, long[], long[], bool> OverlapCases() => new()
+    {
+        // offset, shape, strides of two views of one storage, and whether they share an element
+        { 0, [4, 3], [3, 1], 0, [3, 4], [1, 3], true },       // a matrix and its transpose (tied weights)
+        { 0, [4, 3], [9, 1], 3, [4, 3], [9, 1], false },      // W_Q and W_K narrowed from a fused [4, 9]
+        { 0, [4, 3], [9, 1], 2, [4, 3], [9, 1], true },       // narrows one column apart overlap
+        { 0, [4, 3], [9, 1], 7, [4, 3], [9, 1], true },       // wraps into the next row
+        { 0, [6], [1], 6, [6], [1], false },                  // adjacent bias slices
+        { 0, [6], [2], 1, [6], [2], false },                  // interleaved even/odd elements
+        { 0, [2, 2, 2], [4, 2, 1], 1, [8], [1], true },       // beyond two dims: assumed to overlap
+    };
+
+    [Theory, MemberData(nameof(OverlapCases))]
+    public void OverlapTestAgreesWithTheElementSets(long offA, long[] shapeA, long[] stridesA, long offB, long[] shapeB, long[] stridesB, bool overlap)
+    {
+        using var x = Tensor.Zeros([64]);
+        var h = (CpuHandle)x.Handle;
+        using var a = h.ViewOf(offA, shapeA, stridesA);
+        using var b = h.ViewOf(offB, shapeB, stridesB);
+        static HashSet<long> Elements(long off, long[] shape, long[] strides)
+        {
+            var set = new HashSet<long> { off };
+            for (int d = 0; d < shape.Length; d++)
+                set = set.SelectMany(e => Enumerable.Range(0, (int)shape[d]).Select(i => e + i * strides[d])).ToHashSet();
+            return set;
+        }
+        bool actual = Elements(offA, shapeA, stridesA).Overlaps(Elements(offB, shapeB, stridesB));
+        Assert.Equal(overlap, actual); // the case table itself, checked by enumeration
+        bool conservative = shapeA.Length > 2;
+        Assert.Equal(actual || conservative, ParameterImport.MayOverlap(a, b));
     }
 
     [Fact]

@@ -7,7 +7,10 @@ namespace MechInterp.Loading.Architectures;
 /// (the loading counterpart of <c>LoadStateDict</c>, which copies). A tensor already in the parameter's stored
 /// layout is adopted as is; a memory-mapped tensor (or a view of one) that GEMM can read directly — contiguous, or a
 /// matrix with a unit stride along one of its two dims (a transposed nn.Linear weight, a narrowed fused q|k|v) —
-/// stays mapped; everything else becomes a contiguous copy, as <c>LoadStateDict</c> would make it.
+/// stays mapped; everything else becomes a contiguous copy, as <c>LoadStateDict</c> would make it. Two parameters
+/// never share elements: a tied weight (W_U as the transpose of W_E) is copied, so that an in-place update of one (an
+/// optimizer step) cannot change the other, exactly as after a copying load. Disjoint views of one tensor (W_Q, W_K,
+/// W_V narrowed from a fused q|k|v) may share a storage.
 /// </summary>
 internal static class ParameterImport
 {
@@ -25,6 +28,7 @@ internal static class ParameterImport
     {
         var produced = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var adopted = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var kept = new List<CpuHandle>(); // managed-CPU parameter values so far, to keep them from sharing elements
         // The scope frees what conversion made on the way (the fused q|k|v a head was narrowed from, the source of a
         // transpose...): on the managed device each holds a reference on a mapped file or a pooled buffer.
         using var scope = Tensor.Scope();
@@ -51,7 +55,12 @@ internal static class ParameterImport
                     throw new InvalidDataException($"parameter '{name}' should have shape {Tensor.ShapeString(want)}, the checkpoint gives {Tensor.ShapeString(tl.Shape)}");
                 var stored = toStored(name, tl.To(device).To(p.Value.DType));
                 if (!GemmReadyMapped(stored)) stored = stored.Contiguous();
-                if (!adopted.Add(stored)) stored = stored.Clone();
+                if (stored.Handle is CpuHandle h)
+                {
+                    if (kept.Any(k => MayOverlap(k, h))) stored = stored.Clone();
+                    kept.Add((CpuHandle)stored.Handle);
+                }
+                else if (adopted.Contains(stored)) stored = stored.Clone();
                 adopted.Add(stored);
                 p.Reset(stored);
             }
@@ -61,6 +70,48 @@ internal static class ParameterImport
             foreach (var t in produced.Values)
                 if (!adopted.Contains(t)) t.Dispose();
         }
+    }
+
+    /// <summary>False only when the elements of <paramref name="a"/> and <paramref name="b"/> are provably disjoint: other
+    /// storage, disjoint element ranges, or the same 1-D/2-D lattice (same sizes and strides up to a transpose, unit inner
+    /// stride, rows that do not overlap themselves) shifted so that no element coincides.</summary>
+    internal static bool MayOverlap(CpuHandle a, CpuHandle b)
+    {
+        if (!ReferenceEquals(a.Storage, b.Storage)) return false;
+        var (aLo, aHi) = Extent(a);
+        var (bLo, bHi) = Extent(b);
+        if (aHi < bLo || bHi < aLo) return false;
+        var la = Lattice(a);
+        var lb = Lattice(b);
+        if (la is null || lb is null || !la.SequenceEqual(lb)) return true;
+        var dims = la;
+        long delta = Math.Abs(b.Offset - a.Offset);
+        if (dims.Length == 1) return delta % dims[0].Stride == 0 && delta / dims[0].Stride < dims[0].Size;
+        var (rows, rowStride) = dims[0];
+        var (cols, colStride) = dims[1];
+        if (colStride != 1 || rowStride < cols) return true;
+        long q = delta / rowStride, r = delta % rowStride;
+        return (q < rows && r < cols) || (q + 1 < rows && rowStride - r < cols);
+    }
+
+    private static (long Lo, long Hi) Extent(CpuHandle h)
+    {
+        long lo = h.Offset, hi = h.Offset;
+        for (int d = 0; d < h.Rank; d++)
+        {
+            long span = (h.ShapeArray[d] - 1) * h.Strides[d];
+            if (span < 0) lo += span; else hi += span;
+        }
+        return (lo, hi);
+    }
+
+    /// <summary>The (size, stride) pairs of the dims larger than 1, largest stride first; null for none, more than
+    /// two, or a non-positive stride.</summary>
+    private static (long Size, long Stride)[]? Lattice(CpuHandle h)
+    {
+        var dims = Enumerable.Range(0, h.Rank).Where(d => h.ShapeArray[d] > 1)
+            .Select(d => (Size: h.ShapeArray[d], Stride: h.Strides[d])).OrderByDescending(x => x.Stride).ToArray();
+        return dims.Length is 0 or > 2 || dims.Any(x => x.Stride <= 0) ? null : dims;
     }
 
     /// <summary>True for a mapped tensor the kernels read without a copy: contiguous, or a matrix whose rows or columns
