@@ -15,6 +15,11 @@ public static class Program
             Environment.ExitCode = Workloads.PeakMemoryProbe.Run(args[1..]);
             return;
         }
+        if (args.Length > 0 && args[0] == Workloads.LoadMemoryProbe.Switch)
+        {
+            Environment.ExitCode = Workloads.LoadMemoryProbe.Run(args[1..]);
+            return;
+        }
         if (args.Length > 0 && args[0] == Workloads.ComponentProfile.Switch)
         {
             Environment.ExitCode = Workloads.ComponentProfile.Run(args[1..]);
