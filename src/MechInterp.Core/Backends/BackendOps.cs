@@ -23,6 +23,15 @@ internal enum BinaryOp
     And, Or,
 }
 
+/// <summary>Element-wise activations with a fused backward (<see cref="IBackend.UnaryBackward"/>).</summary>
+internal enum UnaryGradOp
+{
+    /// <summary>ReLU: the gradient where x &gt; 0, 0 elsewhere (x may be the input or the output).</summary>
+    Relu,
+    /// <summary>|x|: the gradient times sign(x), with sign(0) = 0.</summary>
+    Abs,
+}
+
 /// <summary>Reductions over one dimension.</summary>
 internal enum ReduceOp
 {

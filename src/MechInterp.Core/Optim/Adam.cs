@@ -1,3 +1,5 @@
+using MechInterp.Backends;
+
 namespace MechInterp.Optim;
 
 /// <summary>Adam, or AdamW with decoupled weight decay (PyTorch semantics, bias-corrected moments).</summary>
@@ -29,15 +31,36 @@ public class Adam : Optimizer
     protected override Tensor Update(int index, Tensor value, Tensor grad)
     {
         long t = _steps[index] = _steps.GetValueOrDefault(index) + 1;
-        var g = !Decoupled && WeightDecay != 0 ? grad + value * WeightDecay : grad;
-        var (m0, v0) = _moments.TryGetValue(index, out var mv) ? mv : (Tensor.ZerosLike(value), Tensor.ZerosLike(value));
-        var m = m0 * Beta1 + g * (1 - Beta1);
-        var v = v0 * Beta2 + g.Square() * (1 - Beta2);
-        if (mv.M is not null) { mv.M.Dispose(); mv.V.Dispose(); }
+        if (!_moments.TryGetValue(index, out var mv))
+            _moments[index] = mv = (Keep(Tensor.ZerosLike(value)), Keep(Tensor.ZerosLike(value)));
+        var args = new AdamStepArgs(LearningRate, Beta1, Beta2, Eps, WeightDecay, Decoupled, t);
+        if (CanFuse(value, grad, mv.M, mv.V))
+        {
+            // One pass over p, g, m, v that overwrites p, m and v (PyTorch's in-place semantics: views of the
+            // parameter see the new values).
+            value.Backend.AdamStepInPlace(value.Handle, grad.Handle, mv.M.Handle, mv.V.Handle, args);
+            return value;
+        }
+        return CompositeUpdate(index, value, grad, mv, args);
+    }
+
+    /// <summary>The fused in-place kernel needs plain dense float tensors of one shape and dtype.</summary>
+    private static bool CanFuse(Tensor value, Tensor grad, Tensor m, Tensor v) =>
+        value.DType is DType.Float32 or DType.Float64 && grad.DType == value.DType && grad.Device == value.Device
+        && grad.Shape.AsSpan().SequenceEqual(value.Shape)
+        && value.IsContiguous && grad.IsContiguous && m.IsContiguous && v.IsContiguous;
+
+    /// <summary>The same update from tensor ops (any layout or dtype): new moment tensors and a new value.</summary>
+    private Tensor CompositeUpdate(int index, Tensor value, Tensor grad, (Tensor M, Tensor V) mv, AdamStepArgs a)
+    {
+        var g = a.L2 != 0 ? grad + value * a.L2 : grad;
+        var m = mv.M * Beta1 + g * (1 - Beta1);
+        var v = mv.V * Beta2 + g.Square() * (1 - Beta2);
+        mv.M.Dispose();
+        mv.V.Dispose();
         _moments[index] = (Keep(m), Keep(v));
-        double c1 = 1 - Math.Pow(Beta1, t), c2 = 1 - Math.Pow(Beta2, t);
-        var step = m / c1 / ((v / c2).Sqrt() + Eps) * LearningRate;
-        var start = Decoupled && WeightDecay != 0 ? value * (1 - LearningRate * WeightDecay) : value;
+        var step = m / (v.Sqrt() / a.BiasCorrection2Sqrt + Eps) * a.StepSize;
+        var start = a.DecayFactor != 1 ? value * a.DecayFactor : value;
         return start - step;
     }
 }

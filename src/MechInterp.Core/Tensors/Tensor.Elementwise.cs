@@ -35,6 +35,16 @@ public sealed partial class Tensor
 
     private Tensor ScalarCore(BinaryOp op, double s, bool scalarFirst) => new(Backend.BinaryScalar(op, Handle, s, scalarFirst));
 
+    /// <summary>Fused activation backward (<see cref="IBackend.UnaryBackward"/>): <paramref name="grad"/> mapped through
+    /// the derivative of <paramref name="op"/> at this tensor, in one pass (no mask or sign temporaries).</summary>
+    private Tensor ActivationGrad(UnaryGradOp op, Tensor grad)
+    {
+        CheckSameDevice(this, grad, op.ToString());
+        var g = grad.To(DType);
+        if (!DType.IsFloatingPoint()) throw new InvalidOperationException($"{op} backward needs a floating-point tensor, got {DType}");
+        return new Tensor(Backend.UnaryBackward(op, g.Handle, Handle));
+    }
+
     // ---------- arithmetic with gradients ----------
 
     /// <summary>Element-wise sum with broadcasting.</summary>
@@ -137,7 +147,7 @@ public sealed partial class Tensor
     // ---------- unary math ----------
 
     /// <summary>|x|.</summary>
-    public Tensor Abs() { var x = this; return UnaryCore(UnaryOp.Abs, g => [g * x.Sign()]); }
+    public Tensor Abs() { var x = this; return UnaryCore(UnaryOp.Abs, g => [x.ActivationGrad(UnaryGradOp.Abs, g)]); }
     /// <summary>Sign (-1, 0, 1); no gradient.</summary>
     public Tensor Sign() => UnaryCore(UnaryOp.Sign);
     /// <summary>e^x.</summary>
@@ -161,7 +171,13 @@ public sealed partial class Tensor
     /// <summary>Logistic sigmoid.</summary>
     public Tensor Sigmoid() { Tensor? r = null; r = UnaryCore(UnaryOp.Sigmoid, g => [g * r! * (1.0 - r!)]); return r; }
     /// <summary>max(x, 0).</summary>
-    public Tensor Relu() { var x = this; return UnaryCore(UnaryOp.Relu, g => [g * (x > 0).To(g.DType)]); }
+    public Tensor Relu()
+    {
+        // Backward from the output, as PyTorch's threshold_backward: relu(x) > 0 exactly where x > 0.
+        Tensor? r = null;
+        r = UnaryCore(UnaryOp.Relu, g => [r!.ActivationGrad(UnaryGradOp.Relu, g)]);
+        return r;
+    }
     /// <summary>SiLU / swish: x·sigmoid(x).</summary>
     public Tensor Silu()
     {
