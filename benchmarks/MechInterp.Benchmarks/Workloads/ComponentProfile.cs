@@ -29,12 +29,16 @@ public static class ComponentProfile
         ("hook_mlp_out", "hook_resid_post", "add"),
     ];
 
-    /// <summary>Arguments: ENGINE SHAPE [REPEATS] [backward]; prints milliseconds per component (or, with "backward",
-    /// the forward-with-loss and backward times of workload C, for a sampling profiler to attach to).</summary>
+    /// <summary>Arguments: ENGINE SHAPE [REPEATS] [backward | decode [REPEATS]]; prints milliseconds per component (or, with
+    /// "backward", the forward-with-loss and backward times of workload C, for a sampling profiler to attach to; with
+    /// "decode", SHAPE is the prompt and REPEATS the new tokens of a cached greedy decode, see <see cref="DecodeProfile"/>).</summary>
     public static int Run(string[] args)
     {
         var engine = Enum.Parse<Engine>(args[0]);
         if (args.Length > 3 && args[3] == "backward") return RunBackward(engine, args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
+        if (args.Length > 3 && args[3] == "decode")
+            return DecodeProfile.Run(engine, args[1], int.Parse(args[2], CultureInfo.InvariantCulture),
+                args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 3);
         var (b, s) = Engines.ParseShape(args[1]);
         int repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
         var model = Engines.Gpt2(engine);
@@ -42,13 +46,7 @@ public static class ComponentProfile
         var clock = Stopwatch.StartNew();
         var stamps = new Dictionary<string, double>(StringComparer.Ordinal);
         var totals = new Dictionary<string, List<double>>(StringComparer.Ordinal);
-        var handles = new List<IDisposable>();
-        var points = new HashSet<string>(s_segments.SelectMany(x => new[] { x.From, x.To }));
-        foreach (var (name, point) in model.HookDict)
-        {
-            if (!points.Any(p => name.EndsWith("." + p, StringComparison.Ordinal))) continue;
-            handles.Add(point.AddHook((_, h) => { stamps[h.Name] = clock.Elapsed.TotalMilliseconds; return null; }));
-        }
+        var handles = AddStampHooks(model, clock, stamps);
         for (int r = 0; r < repeats + 1; r++)
         {
             stamps.Clear();
@@ -61,13 +59,7 @@ public static class ComponentProfile
                 end = clock.Elapsed.TotalMilliseconds;
             }
             if (r == 0) continue; // warm-up
-            var perLabel = new Dictionary<string, double>(StringComparer.Ordinal);
-            for (int l = 0; l < model.Config.NLayers; l++)
-                foreach (var (from, to, label) in s_segments)
-                    perLabel[label] = perLabel.GetValueOrDefault(label) + stamps[$"blocks.{l}.{to}"] - stamps[$"blocks.{l}.{from}"];
-            perLabel["embed"] = stamps["blocks.0.hook_resid_pre"] - start;
-            perLabel["ln_final + unembed"] = end - stamps[$"blocks.{model.Config.NLayers - 1}.hook_resid_post"];
-            perLabel["total"] = end - start;
+            var perLabel = Split(model, stamps, start, end);
             foreach (var (k, v) in perLabel) (totals.TryGetValue(k, out var list) ? list : totals[k] = []).Add(v);
         }
         foreach (var h in handles) h.Dispose();
@@ -75,6 +67,33 @@ public static class ComponentProfile
         foreach (var (k, v) in totals)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {k,-20} {v.Order().ElementAt(v.Count / 2),9:F1}"));
         return 0;
+    }
+
+    /// <summary>Adds a hook on every segment boundary that records when it fired (by hook name) on <paramref name="clock"/>.</summary>
+    internal static List<IDisposable> AddStampHooks(HookedTransformer model, Stopwatch clock, Dictionary<string, double> stamps)
+    {
+        var handles = new List<IDisposable>();
+        var points = new HashSet<string>(s_segments.SelectMany(x => new[] { x.From, x.To }));
+        foreach (var (name, point) in model.HookDict)
+        {
+            if (!points.Any(p => name.EndsWith("." + p, StringComparison.Ordinal))) continue;
+            handles.Add(point.AddHook((_, h) => { stamps[h.Name] = clock.Elapsed.TotalMilliseconds; return null; }));
+        }
+        return handles;
+    }
+
+    /// <summary>Milliseconds per component of one forward that ran from <paramref name="start"/> to <paramref name="end"/>,
+    /// summed over layers, from the stamps of <see cref="AddStampHooks"/>.</summary>
+    internal static Dictionary<string, double> Split(HookedTransformer model, Dictionary<string, double> stamps, double start, double end)
+    {
+        var perLabel = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (int l = 0; l < model.Config.NLayers; l++)
+            foreach (var (from, to, label) in s_segments)
+                perLabel[label] = perLabel.GetValueOrDefault(label) + stamps[$"blocks.{l}.{to}"] - stamps[$"blocks.{l}.{from}"];
+        perLabel["embed"] = stamps["blocks.0.hook_resid_pre"] - start;
+        perLabel["ln_final + unembed"] = end - stamps[$"blocks.{model.Config.NLayers - 1}.hook_resid_post"];
+        perLabel["total"] = end - start;
+        return perLabel;
     }
 
     private static int RunBackward(Engine engine, string shape, int repeats)

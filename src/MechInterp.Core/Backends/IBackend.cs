@@ -54,6 +54,11 @@ internal interface IBackend
     /// <summary>A contiguous copy (always a new handle with its own storage).</summary>
     TensorHandle Contiguous(TensorHandle x);
 
+    /// <summary>Writes the elements of <paramref name="source"/> into <paramref name="destination"/> in place (same shape
+    /// and dtype, validated by the caller). The destination may be a strided view of a larger tensor (a Narrow of a
+    /// preallocated buffer): only the elements it covers change, and every other view of that storage sees them.</summary>
+    void CopyInPlace(TensorHandle destination, TensorHandle source);
+
     // ---- element-wise ----
 
     /// <summary>Unary element-wise op; output has the input's dtype (Bool for LogicalNot).</summary>

@@ -118,12 +118,12 @@ public sealed partial class HookedTransformer
 
     private Tensor PrepareTokens(Tensor input) => ModelInputs.PrepareTokens(input, Device, Config.DVocab);
 
-    /// <summary>Query position ids and the key padding mask (TransformerLens: positions count from the first real token).</summary>
+    /// <summary>Query position ids and the padding mask (TransformerLens: positions count from the first real token).
+    /// With a cache, the padding returned is the new tokens' [b, p] (or the whole sequence's, when the mask given covers
+    /// the cached tokens too) and <see cref="ForwardScope"/> appends it to the cached one; no cached data is copied.</summary>
     private (Tensor Positions, Tensor? Padding) ResolvePositions(long b, long p, ForwardOptions options, KeyValueCache? cache)
     {
         long past = cache?.Length ?? 0;
-        Tensor? padding = null;
-        Tensor positions;
         if (options.AttentionMask is { } mask)
         {
             var m = mask.Rank == 1 ? mask.Unsqueeze(0) : mask;
@@ -131,19 +131,20 @@ public sealed partial class HookedTransformer
             if (m.Shape[0] != b || (m.Shape[1] != p && m.Shape[1] != total))
                 throw new ArgumentException($"AttentionMask has shape {Tensor.ShapeString(m.Shape)} but the input is [{b}, {p}]" + (past > 0 ? $" with {past} cached tokens" : ""));
             var bools = m.To(Device).To(DType.Bool);
-            if (m.Shape[1] == p && cache?.PaddingMask is { } pastMask) bools = Tensor.Concat([pastMask, bools], 1);
-            padding = bools;
             var cum = bools.To(DType.Int64).CumSum(1) - 1;
+            if (m.Shape[1] == p && past > 0) // the new tokens' mask: count on from the real tokens already cached
+                cum = cache!.RealTokens is { } real ? cum + real : cum + past;
             var full = Tensor.Where(cum < 0, Tensor.Zeros([], DType.Int64, Device), cum);
-            positions = full.Narrow(1, full.Shape[1] - p, p);
+            return (full.Shape[1] == p ? full : full.Narrow(1, full.Shape[1] - p, p), bools);
         }
-        else if (options.Positions is { } given)
+        Tensor positions;
+        if (options.Positions is { } given)
             positions = (given.Rank == 1 ? given.Unsqueeze(0) : given).To(Device).To(DType.Int64);
         else if (cache?.Positions is { } pastPositions && past > 0)
             positions = pastPositions.Narrow(1, pastPositions.Shape[1] - 1, 1) + Tensor.Arange(1, p + 1, device: Device).Unsqueeze(0);
         else
             positions = Tensor.Arange(past, past + p, device: Device).Unsqueeze(0);
-        return (positions, padding ?? (cache?.PaddingMask is { } pm ? Tensor.Concat([pm, Tensor.Ones([b, p], DType.Bool, Device)], 1) : null));
+        return (positions, null);
     }
 
     /// <summary>Builds the per-pass attention context and updates the cache's bookkeeping when the pass ends.</summary>
@@ -151,11 +152,9 @@ public sealed partial class HookedTransformer
     {
         public ForwardScope(HookedTransformer model, Tensor positions, Tensor? padding, KeyValueCache? cache)
         {
-            var keyPositions = cache?.Positions is { } past && cache.Length > 0
-                ? Tensor.Concat([past.Shape[0] == positions.Shape[0] ? past : past.Expand(positions.Shape[0], past.Shape[1]), positions], 1)
-                : positions;
-            Context = new AttentionContext(positions, keyPositions, padding, model.Config.Bidirectional, model.Config.WindowSize, cache);
-            cache?.SetState(padding, keyPositions);
+            var (keyPositions, keyPadding) = cache is null ? (positions, padding)
+                : cache.Advance(positions, padding, padding?.Shape[0] ?? positions.Shape[0], positions.Shape[1]);
+            Context = new AttentionContext(positions, keyPositions, keyPadding, model.Config.Bidirectional, model.Config.WindowSize, cache);
         }
 
         public AttentionContext Context { get; }

@@ -14,14 +14,18 @@ public sealed partial class HookedTransformer
         var finished = new bool[b];
         var produced = new List<long[]>();
         using var _ = GradMode.NoGrad();
-        using var cache = options.UseKvCache ? new KeyValueCache(Config.NLayers) : null;
+        // Sized for the whole generation, so the cache's buffers never grow and each step writes only its own token.
+        using var cache = options.UseKvCache ? new KeyValueCache(Config.NLayers, prompt.Shape[1] + Math.Max(options.MaxNewTokens, 0)) : null;
+        using var outer = Tensor.Scope();
         var mask = options.AttentionMask?.To(Device);
+        // With the cache, each step's mask covers only its new token (the cache keeps the earlier ones).
+        var stepMask = cache is not null && mask is not null ? Tensor.Ones([b, 1], DType.Int64, Device) : null;
         var sequence = prompt;
         var stepInput = prompt;
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             using var scope = Tensor.Scope();
-            var logits = Forward(cache is null ? sequence : stepInput, new ForwardOptions { AttentionMask = mask, PastKeyValues = cache });
+            var logits = Forward(cache is null ? sequence : stepInput, new ForwardOptions { AttentionMask = step > 0 && stepMask is not null ? stepMask : mask, PastKeyValues = cache });
             var last = logits.Select(1, logits.Shape[1] - 1);
             var next = NextTokens(last, options, generator);
             if (options.StopAtEos)
@@ -33,11 +37,10 @@ public sealed partial class HookedTransformer
             produced.Add(next);
             var nextTensor = Tensor.FromArray(next, b, 1).To(Device);
             stepInput = nextTensor.MoveToOuterScope();
-            if (cache is null) sequence = Tensor.Concat([sequence, nextTensor], 1).MoveToOuterScope();
-            if (mask is not null)
+            if (cache is null)
             {
-                var grown = Tensor.Concat([mask.To(DType.Int64), Tensor.Ones([b, 1], DType.Int64, Device)], 1);
-                mask = (cache is null ? grown : grown).MoveToOuterScope();
+                sequence = Tensor.Concat([sequence, nextTensor], 1).MoveToOuterScope();
+                if (mask is not null) mask = Tensor.Concat([mask.To(DType.Int64), Tensor.Ones([b, 1], DType.Int64, Device)], 1).MoveToOuterScope();
             }
             if (options.StopAtEos && finished.All(f => f)) break;
         }
@@ -49,7 +52,7 @@ public sealed partial class HookedTransformer
             Array.Copy(promptIds, i * prompt.Shape[1], all, i * width, prompt.Shape[1]);
             for (int s = 0; s < produced.Count; s++) all[i * width + prompt.Shape[1] + s] = produced[s][i];
         }
-        return Tensor.FromArray(all, b, width).To(Device);
+        return Tensor.FromArray(all, b, width).To(Device).MoveToOuterScope();
     }
 
     /// <summary>Continues a text prompt and returns the decoded text (prompt included).</summary>

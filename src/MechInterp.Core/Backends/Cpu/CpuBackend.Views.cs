@@ -58,6 +58,35 @@ internal sealed partial class CpuBackend
         return result;
     }
 
+    /// <inheritdoc />
+    public void CopyInPlace(TensorHandle destination, TensorHandle source)
+    {
+        CpuHandle dst = H(destination), src = H(source);
+        if (dst.IsContiguous) { CopyInto(src, dst); return; }
+        switch (src.DType.ElementSize())
+        {
+            case 1: CopyStrided<byte>(src, dst); break;
+            case 2: CopyStrided<ushort>(src, dst); break;
+            case 4: CopyStrided<int>(src, dst); break;
+            default: CopyStrided<long>(src, dst); break;
+        }
+    }
+
+    /// <summary>Element-wise copy between any two layouts of one shape (the destination not contiguous).</summary>
+    private static void CopyStrided<T>(CpuHandle src, CpuHandle dst) where T : unmanaged
+    {
+        var plan = StridedPlan.Create(src.ShapeArray, (dst.Offset, dst.Strides), (src.Offset, src.Strides));
+        long ds = plan.InnerStride(0), ss = plan.InnerStride(1);
+        var sSt = src.Storage; var dSt = dst.Storage;
+        plan.Run((offs, count) =>
+        {
+            var sp = sSt.Span<T>(); var dp = dSt.Span<T>();
+            long o0 = offs[0], o1 = offs[1];
+            if (ss == 1 && ds == 1) sp.Slice((int)o1, count).CopyTo(dp.Slice((int)o0, count));
+            else for (int i = 0; i < count; i++) dp[(int)(o0 + i * ds)] = sp[(int)(o1 + i * ss)];
+        }, 1 << 18);
+    }
+
     /// <summary>Copies the elements of <paramref name="src"/> (any layout) into the contiguous <paramref name="dst"/>.</summary>
     private static void CopyInto(CpuHandle src, CpuHandle dst)
     {

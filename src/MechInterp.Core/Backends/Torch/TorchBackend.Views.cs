@@ -36,6 +36,9 @@ internal sealed partial class TorchBackend
     public bool IsContiguous(TensorHandle x) => T(x).is_contiguous();
 
     /// <inheritdoc />
+    public void CopyInPlace(TensorHandle destination, TensorHandle source) => T(destination).copy_(T(source));
+
+    /// <inheritdoc />
     public TensorHandle Contiguous(TensorHandle x)
     {
         var t = T(x);

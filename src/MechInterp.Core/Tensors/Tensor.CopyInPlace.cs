@@ -1,0 +1,16 @@
+namespace MechInterp;
+
+public sealed partial class Tensor
+{
+    /// <summary>Writes <paramref name="source"/>'s elements into this tensor's own storage (same shape, dtype and device).
+    /// This tensor may be a view (a <see cref="Narrow"/> of a preallocated buffer): only its elements change, and every
+    /// other view of the storage sees them. No gradient is recorded, so neither tensor may take part in one.</summary>
+    internal void CopyInPlace(Tensor source)
+    {
+        if (!source.Shape.AsSpan().SequenceEqual(Shape) || source.DType != DType || source.Device != Device)
+            throw new ArgumentException($"CopyInPlace: cannot write a {ShapeString(source.Shape)} {source.DType} tensor on {source.Device} into a {ShapeString(Shape)} {DType} tensor on {Device}", nameof(source));
+        if (RequiresGrad && GradMode.IsEnabled)
+            throw new InvalidOperationException("CopyInPlace into a tensor that records gradients: the write would not be part of its graph");
+        Backend.CopyInPlace(Handle, source.Handle);
+    }
+}
