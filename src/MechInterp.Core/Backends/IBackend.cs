@@ -111,11 +111,6 @@ internal interface IBackend
     /// contiguous and owned by nobody else), for scores no gradient will flow through.</summary>
     void CausalMaskInPlace(TensorHandle x, double scale, long offset, double fill);
 
-    /// <summary>Layer norm over the last dim: (x - mean) / sqrt(var + eps) * w + b (biased variance); weight and bias optional ([last]).</summary>
-    TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps);
-
-    /// <summary>RMS norm over the last dim: x / sqrt(mean(x^2) + eps) * w; weight optional ([last]).</summary>
-    TensorHandle RmsNorm(TensorHandle x, TensorHandle? weight, double eps);
     /// <summary><see cref="CausalMaskInPlace"/> (fill -inf) and the attention pattern of the masked scores in the same
     /// pass (softmax over the visible keys, 0 elsewhere); returns the pattern. For passes whose score hooks only observe.</summary>
     TensorHandle CausalMaskSoftmaxInPlace(TensorHandle x, double scale, long offset);
@@ -125,6 +120,11 @@ internal interface IBackend
     /// Scale has the input's shape with a last dim of 1 (TransformerLens's hook_scale).</summary>
     (TensorHandle Normalized, TensorHandle Scale) NormalizeWithScale(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps, bool rms);
 
+    /// <summary>Layer norm over the last dim: (x - mean) / sqrt(var + eps) * w + b (biased variance); weight and bias optional ([last]).</summary>
+    TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps);
+
+    /// <summary>RMS norm over the last dim: x / sqrt(mean(x^2) + eps) * w; weight optional ([last]).</summary>
+    TensorHandle RmsNorm(TensorHandle x, TensorHandle? weight, double eps);
 
     // ---- training (fused backward and optimizer primitives) ----
 
