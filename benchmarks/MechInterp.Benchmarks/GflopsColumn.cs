@@ -41,7 +41,8 @@ public sealed class GflopsColumn : IColumn
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
         var report = summary[benchmarkCase];
-        if (report?.ResultStatistics is not { } stats || benchmarkCase.Parameters["Shape"] is not string shape) return "-";
+        if (report?.ResultStatistics is not { } stats || benchmarkCase.Parameters["Shape"] is not string shape
+            || shape.Split('x').Length != 3) return "-"; // workloads' "BxS" shapes are not GEMMs
         return GemmShape.Parse(shape).Flops / stats.Median is var gflops && double.IsFinite(gflops) ? gflops.ToString("F1") : "-";
     }
 

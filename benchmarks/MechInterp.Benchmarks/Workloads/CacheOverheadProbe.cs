@@ -14,12 +14,15 @@ public static class CacheOverheadProbe
     /// <summary>The command-line switch that selects this probe.</summary>
     public const string Switch = "--cache-overhead";
 
-    /// <summary>Arguments: ENGINE SHAPE [ROUNDS]. One warm-up pair is not counted.</summary>
+    /// <summary>Arguments: ENGINE SHAPE [ROUNDS] [FILTER]. One warm-up pair is not counted. FILTER (comma-separated name
+    /// fragments, e.g. "hook_resid,ln1.") caches only the matching hook points, to see which ones cost.</summary>
     public static int Run(string[] args)
     {
         var engine = Enum.Parse<Engine>(args[0]);
         var (b, s) = Engines.ParseShape(args[1]);
         int rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7;
+        string[]? fragments = args.Length > 3 ? args[3].Split(',', StringSplitOptions.RemoveEmptyEntries) : null;
+        Func<string, bool>? filter = fragments is null ? null : name => fragments.Any(f => name.Contains(f, StringComparison.Ordinal));
         var model = Engines.Gpt2(engine);
         using var tokens = Engines.Tokens(model, b, s);
         var a = new List<double>();
@@ -31,7 +34,7 @@ public static class CacheOverheadProbe
             double cached = Time(() =>
             {
                 using var scope = Tensor.Scope();
-                var (_, cache) = model.RunWithCache(tokens);
+                var (_, cache) = model.RunWithCache(tokens, filter);
                 cache.Dispose();
             });
             if (round == 0) continue;

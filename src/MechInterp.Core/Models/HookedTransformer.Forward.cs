@@ -80,6 +80,12 @@ public sealed partial class HookedTransformer
         var input = residual;
         for (int l = start; l < stop; l++)
         {
+            if (residual.RequiresGrad && GradMode.IsEnabled)
+            {
+                // A hook started a gradient in an earlier block: the graph needs every intermediate from here on.
+                for (; l < stop; l++) residual = Blocks[l].Forward(residual, context);
+                return residual;
+            }
             Tensor next;
             using (var scope = TensorScope.OpenTransient())
             {

@@ -72,6 +72,8 @@ public sealed class HookPoint
                 if (h.Direction == HookDirection.Forward) x = Apply(h.Fn, x);
             if (ctx is not null)
                 foreach (var fn in ctx.ForwardHooks(this)) x = Apply(fn, x);
+            // A hook that brings in a tensor requiring a gradient starts an autograd graph mid-pass: keep the rest.
+            if (x.RequiresGrad && GradMode.IsEnabled) region.KeepTensors();
         }
 
         bool anyBackward = hooks.Any(h => h.Direction == HookDirection.Backward) || (ctx?.AnyBackward() ?? false);

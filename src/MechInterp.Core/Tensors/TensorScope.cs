@@ -16,6 +16,10 @@ public sealed class TensorScope : IDisposable
     /// (through a hook, or into a cache) are moved past it, and code outside the engine never allocates into it.</summary>
     private bool _transient;
 
+    /// <summary>Set when a gradient started flowing through a transient scope (a hook returned a tensor that requires
+    /// one): its tensors may be in the autograd graph, so ending the scope hands them to the enclosing scope instead.</summary>
+    private bool _keepOnDispose;
+
     private TensorScope() { }
 
     /// <summary>Number of live tensors this scope owns.</summary>
@@ -70,6 +74,14 @@ public sealed class TensorScope : IDisposable
     internal readonly struct SuspendedScopes(List<TensorScope>? scopes) : IDisposable
     {
         internal List<TensorScope>? Scopes { get; } = scopes;
+
+        /// <summary>Makes the suspended scopes hand their tensors to the enclosing scope when they end instead of freeing
+        /// them (a hook started a gradient: what follows may be in the graph).</summary>
+        internal void KeepTensors()
+        {
+            if (Scopes is null) return;
+            foreach (var s in Scopes) s._keepOnDispose = true;
+        }
 
         /// <summary>Puts the suspended scopes back, innermost last.</summary>
         public void Dispose()
@@ -141,7 +153,10 @@ public sealed class TensorScope : IDisposable
                 foreach (var s in rest) t_stack.Push(s);
             }
         }
-        foreach (var t in _owned) t.Dispose();
+        if (_keepOnDispose && t_stack is { Count: > 0 } outer)
+            foreach (var t in _owned) outer.Peek()._owned.Add(t);
+        else if (!_keepOnDispose)
+            foreach (var t in _owned) t.Dispose();
         _owned.Clear();
     }
 }

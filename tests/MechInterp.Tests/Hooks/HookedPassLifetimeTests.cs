@@ -161,4 +161,31 @@ public sealed class HookedPassLifetimeTests
         using (new HookContext().Add(point, (_, _) => null, HookDirection.Backward).Activate())
             Assert.False(point.IsObservedOnly);
     }
+
+    [Theory]
+    [InlineData("blocks.0.hook_resid_mid")]
+    [InlineData("blocks.1.attn.hook_pattern")]
+    public void AHookThatStartsAGradientKeepsTheGraph(string point)
+    {
+        // Parameters need no gradient, so the pass starts out freeing block temporaries; a hook then adds a perturbation
+        // that requires one (attribution by input perturbation). The gradient it gets must equal the gradient of the
+        // loss at that activation, as a backward hook on the same point sees it (the path that frees nothing).
+        var model = HookTestUtil.Load(Fixture);
+        model.SetRequiresGrad(false);
+        using var scope = Tensor.Scope();
+        var options = new ForwardOptions { ReturnType = ReturnType.Loss };
+        Tensor? seen = null;
+        model.RunWithHooks(Input, [], [new HookSpec(point, (g, _) => { seen = g.Clone().DetachFromScopes(); return null; })], options);
+        Tensor? delta = null;
+        var loss = model.RunWithHooks(Input, [new HookSpec(point, (x, _) =>
+        {
+            delta = Tensor.ZerosLike(x).RequiresGrad_();
+            return x + delta;
+        })], null, options);
+        loss.Backward();
+        Assert.NotNull(delta!.Grad);
+        HookTestUtil.Close(delta.Grad!, seen!, 1e-6, $"gradient at {point}");
+        Assert.True(HookTestUtil.MaxAbs(seen!) > 0, "the gradient must not vanish");
+        seen!.Dispose();
+    }
 }
