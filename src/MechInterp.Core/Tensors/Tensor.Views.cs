@@ -9,7 +9,15 @@ public sealed partial class Tensor
     {
         var target = ShapeUtil.InferReshape(Shape, shape);
         var src = this;
-        var h = IsContiguous ? Backend.View(Handle, target) : Backend.View(Backend.Contiguous(Handle), target);
+        Backends.TensorHandle h;
+        if (IsContiguous) h = Backend.View(Handle, target);
+        else
+        {
+            // The view keeps the copy's storage alive; this handle's own reference must go, or the buffer never
+            // returns to the pool (every reshape of a permuted tensor leaked one buffer to the GC).
+            using var copy = Backend.Contiguous(Handle);
+            h = Backend.View(copy, target);
+        }
         var result = new Tensor(h);
         var original = (long[])Shape.Clone();
         AutogradRecorder.Record(result, "reshape", [src], g => [g.Reshape(original)]);

@@ -36,6 +36,9 @@ internal sealed unsafe class CpuStorage
     /// <summary>Logical number of elements.</summary>
     public long Length { get; }
 
+    /// <summary>Handles (a tensor and its views) holding this storage; 0 once released.</summary>
+    public int RefCount => Volatile.Read(ref _refs);
+
     /// <summary>Element type.</summary>
     public DType DType { get; }
 
