@@ -59,6 +59,10 @@ internal interface IBackend
     /// preallocated buffer): only the elements it covers change, and every other view of that storage sees them.</summary>
     void CopyInPlace(TensorHandle destination, TensorHandle source);
 
+    /// <summary>Adds a bias over the last dim in place: every row of <paramref name="x"/> (contiguous, owned by the
+    /// caller, guaranteed by it) gets <paramref name="bias"/> ([last], same dtype) added.</summary>
+    void AddBiasInPlace(TensorHandle x, TensorHandle bias);
+
     // ---- element-wise ----
 
     /// <summary>Unary element-wise op; output has the input's dtype (Bool for LogicalNot).</summary>

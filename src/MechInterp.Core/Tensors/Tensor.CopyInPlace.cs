@@ -13,4 +13,16 @@ public sealed partial class Tensor
             throw new InvalidOperationException("CopyInPlace into a tensor that records gradients: the write would not be part of its graph");
         Backend.CopyInPlace(Handle, source.Handle);
     }
+
+    /// <summary>Adds <paramref name="bias"/> ([last dim]) to every row of this tensor's own contiguous storage; for
+    /// engine-made outputs no gradient flows through (a GEMM result before its bias). Returns this tensor.</summary>
+    internal Tensor AddBiasInPlace(Tensor bias)
+    {
+        if (GradMode.IsEnabled && (RequiresGrad || bias.RequiresGrad))
+            throw new InvalidOperationException("AddBiasInPlace records no gradient: use + when one is needed");
+        if (!IsContiguous || bias.Rank != 1 || bias.Shape[0] != Shape[^1] || bias.DType != DType || bias.Device != Device)
+            throw new ArgumentException($"AddBiasInPlace: a {ShapeString(bias.Shape)} {bias.DType} bias on {bias.Device} for a {(IsContiguous ? "" : "non-contiguous ")}{ShapeString(Shape)} {DType} tensor on {Device}", nameof(bias));
+        Backend.AddBiasInPlace(Handle, bias.Handle);
+        return this;
+    }
 }

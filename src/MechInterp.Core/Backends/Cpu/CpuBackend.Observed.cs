@@ -78,4 +78,37 @@ internal sealed partial class CpuBackend
 
     private static T NormRow<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<T> w, ReadOnlySpan<T> b, T eps, bool rms) where T : unmanaged, IFloatingPointIeee754<T> =>
         rms ? Norms.RmsNormScale(x, eps, y) : Norms.LayerNormScale(x, w, b, eps, y);
+
+    /// <inheritdoc />
+    public void AddBiasInPlace(TensorHandle x, TensorHandle bias)
+    {
+        var h = H(x);
+        if (h.DType is not (DType.Float32 or DType.Float64) || h.Rank < 1) throw Unsupported("AddBiasInPlace", h.DType);
+        if (!h.IsContiguous) throw new ArgumentException("AddBiasInPlace needs a contiguous tensor", nameof(x));
+        var b = Dense(H(bias));
+        try
+        {
+            long cols = h.ShapeArray[^1];
+            if (b.NumElements != cols || b.DType != h.DType) throw new ArgumentException($"AddBiasInPlace: bias of {b.NumElements} {b.DType} for rows of {cols} {h.DType}", nameof(bias));
+            long rows = cols == 0 ? 0 : h.NumElements / cols;
+            bool single = h.DType == DType.Float32;
+            StridedPlan.ParallelRange(rows, rows * cols, (start, end) =>
+            {
+                for (long r = start; r < end; r++)
+                {
+                    if (single)
+                    {
+                        var row = h.Span<float>().Slice((int)(r * cols), (int)cols);
+                        System.Numerics.Tensors.TensorPrimitives.Add(row, b.Span<float>(), row);
+                    }
+                    else
+                    {
+                        var row = h.Span<double>().Slice((int)(r * cols), (int)cols);
+                        System.Numerics.Tensors.TensorPrimitives.Add(row, b.Span<double>(), row);
+                    }
+                }
+            });
+        }
+        finally { Release(b, H(bias)); }
+    }
 }

@@ -39,6 +39,9 @@ internal sealed partial class TorchBackend
     public void CopyInPlace(TensorHandle destination, TensorHandle source) => T(destination).copy_(T(source));
 
     /// <inheritdoc />
+    public void AddBiasInPlace(TensorHandle x, TensorHandle bias) => T(x).add_(T(bias));
+
+    /// <inheritdoc />
     public TensorHandle Contiguous(TensorHandle x)
     {
         var t = T(x);

@@ -7,7 +7,12 @@ internal static class Linear
     {
         var lead = x.Shape[..^1];
         var y = x.Reshape(-1, x.Shape[^1]).MatMul(w);
-        if (b is not null) y = y + b;
+        if (b is not null)
+        {
+            // Inference: the product is ours alone, so the bias goes into it instead of into a second output.
+            bool recording = GradMode.IsEnabled && (y.RequiresGrad || b.RequiresGrad);
+            y = !recording && y.IsContiguous && b.Rank == 1 && b.DType == y.DType && b.Device == y.Device ? y.AddBiasInPlace(b) : y + b;
+        }
         return y.Reshape([.. lead, w.Shape[1]]);
     }
 }
