@@ -3,8 +3,9 @@ using MechInterp.Backends.Cpu.Kernels;
 
 namespace MechInterp.Backends.Cpu;
 
-/// <summary>Fused kernels for passes whose hooks only observe: they produce a hooked intermediate and what follows it
-/// in one pass (attention scores with their pattern; a norm's output with its scale).</summary>
+/// <summary>Kernels for passes that record no gradient: fused ones for hooks that only observe (a hooked intermediate
+/// and what follows it in one pass: attention scores with their pattern, a norm's output with its scale) and in-place
+/// ones on engine-made outputs (a GEMM product's bias).</summary>
 internal sealed partial class CpuBackend
 {
     /// <inheritdoc />
