@@ -66,18 +66,6 @@ public sealed class AttentionContext
         return mask;
     }
 
-    /// <summary>Builds every layer's mask for <paramref name="queries"/> new positions before the blocks run, so the
-    /// masks belong to the caller's scope rather than to the first block that asks (blocks may free their temporaries).</summary>
-    internal void PrepareMasks(HookedTransformer model, long queries)
-    {
-        long kv = (Cache?.Length ?? 0) + queries;
-        for (int l = 0; l < model.Config.NLayers; l++)
-        {
-            var type = model.Config.AttentionTypeOf(l);
-            if (!IsPlainCausal(type)) Mask(type, queries, kv);
-        }
-    }
-
     /// <summary>Forgets the cached masks (they belong to the caller's scope: the backward pass may still need them).</summary>
     internal void Release() => _masks.Clear();
 }

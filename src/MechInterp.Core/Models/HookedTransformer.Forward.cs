@@ -67,35 +67,29 @@ public sealed partial class HookedTransformer
 
     private Tensor RunBlocks(Tensor residual, int start, int stop, AttentionContext context)
     {
-        if (!NoGradientThrough(residual))
+        int l = start;
+        if (NoGradientThrough(residual))
         {
-            for (int l = start; l < stop; l++) residual = Blocks[l].Forward(residual, context);
-            return residual;
-        }
-        // No autograd graph will be kept: free each block's temporaries when the block ends, so their pooled buffers
-        // serve the next block instead of the pass holding every intermediate at once. Activations a hook sees move to
-        // the caller's scope (a hook may keep them: RunWithCache, patching), so only what nobody saw is freed.
-        bool anyHook = AnyHookListening();
-        if (!anyHook) context.PrepareMasks(this, residual.Shape[1]);
-        var input = residual;
-        for (int l = start; l < stop; l++)
-        {
-            if (residual.RequiresGrad && GradMode.IsEnabled)
+            // No autograd graph will be kept: free each block's temporaries when the block ends, so their pooled buffers
+            // serve the next block instead of the pass holding every intermediate at once. Activations a hook sees move
+            // to the caller's scope (a hook may keep them: RunWithCache, patching), so only what nobody saw is freed.
+            bool anyHook = AnyHookListening();
+            var input = residual;
+            // A hook that brings in a gradient-requiring tensor starts a graph: from then on the plain loop keeps everything.
+            for (; l < stop && !(residual.RequiresGrad && GradMode.IsEnabled); l++)
             {
-                // A hook started a gradient in an earlier block: the graph needs every intermediate from here on.
-                for (; l < stop; l++) residual = Blocks[l].Forward(residual, context);
-                return residual;
+                Tensor next;
+                using (var scope = TensorScope.OpenTransient())
+                {
+                    next = Blocks[l].Forward(residual, context);
+                    scope.MoveOut(next);
+                }
+                // Between blocks the residual is ours to free, unless a hook (resid_post/resid_pre) may hold it.
+                if (!anyHook && !ReferenceEquals(residual, input)) residual.Dispose();
+                residual = next;
             }
-            Tensor next;
-            using (var scope = TensorScope.OpenTransient())
-            {
-                next = Blocks[l].Forward(residual, context);
-                scope.MoveOut(next);
-            }
-            // Between blocks the residual is ours to free, unless a hook (resid_post/resid_pre) may hold it.
-            if (!anyHook && !ReferenceEquals(residual, input)) residual.Dispose();
-            residual = next;
         }
+        for (; l < stop; l++) residual = Blocks[l].Forward(residual, context);
         return residual;
     }
 

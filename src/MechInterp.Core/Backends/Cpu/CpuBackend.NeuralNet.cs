@@ -90,20 +90,17 @@ internal sealed partial class CpuBackend
             for (long r = start; r < end; r++)
             {
                 int visible = (int)Math.Clamp(r % q + offset + 1, 0, cols);
-                if (single)
-                {
-                    var d = dst.Span<float>().Slice((int)(r * cols), (int)cols);
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(src.Span<float>().Slice((int)(r * cols), visible), (float)scale, d[..visible]);
-                    d[visible..].Fill((float)fill);
-                }
-                else
-                {
-                    var d = dst.Span<double>().Slice((int)(r * cols), (int)cols);
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(src.Span<double>().Slice((int)(r * cols), visible), scale, d[..visible]);
-                    d[visible..].Fill(fill);
-                }
+                if (single) MaskRow(src.Span<float>().Slice((int)(r * cols), (int)cols), dst.Span<float>().Slice((int)(r * cols), (int)cols), (float)scale, visible, (float)fill);
+                else MaskRow(src.Span<double>().Slice((int)(r * cols), (int)cols), dst.Span<double>().Slice((int)(r * cols), (int)cols), scale, visible, fill);
             }
         });
+    }
+
+    /// <summary>One row of a causal mask: the first <paramref name="visible"/> entries scaled, the rest <paramref name="fill"/>.</summary>
+    private static void MaskRow<T>(ReadOnlySpan<T> src, Span<T> dst, T scale, int visible, T fill) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        System.Numerics.Tensors.TensorPrimitives.Multiply(src[..visible], scale, dst[..visible]);
+        dst[visible..].Fill(fill);
     }
 
     /// <inheritdoc />

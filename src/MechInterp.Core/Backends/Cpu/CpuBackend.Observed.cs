@@ -32,9 +32,7 @@ internal sealed partial class CpuBackend
 
     private static void MaskSoftmaxRow<T>(Span<T> scores, Span<T> pattern, T scale, int visible) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var head = scores[..visible];
-        System.Numerics.Tensors.TensorPrimitives.Multiply(head, scale, head);
-        scores[visible..].Fill(T.NegativeInfinity);
+        MaskRow<T>(scores, scores, scale, visible, T.NegativeInfinity);
         if (typeof(T) == typeof(float))
             Kernels.Softmax.ScaledPrefixRow(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(scores), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(pattern), 1f, visible);
         else
@@ -97,19 +95,14 @@ internal sealed partial class CpuBackend
             {
                 for (long r = start; r < end; r++)
                 {
-                    if (single)
-                    {
-                        var row = h.Span<float>().Slice((int)(r * cols), (int)cols);
-                        System.Numerics.Tensors.TensorPrimitives.Add(row, b.Span<float>(), row);
-                    }
-                    else
-                    {
-                        var row = h.Span<double>().Slice((int)(r * cols), (int)cols);
-                        System.Numerics.Tensors.TensorPrimitives.Add(row, b.Span<double>(), row);
-                    }
+                    if (single) AddRow(h.Span<float>().Slice((int)(r * cols), (int)cols), b.Span<float>());
+                    else AddRow(h.Span<double>().Slice((int)(r * cols), (int)cols), b.Span<double>());
                 }
             });
         }
         finally { Release(b, H(bias)); }
     }
+
+    private static void AddRow<T>(Span<T> row, ReadOnlySpan<T> bias) where T : unmanaged, IFloatingPointIeee754<T> =>
+        System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
 }

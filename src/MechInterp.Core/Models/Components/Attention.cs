@@ -139,8 +139,7 @@ public sealed class Attention : Module
         // A hook that returned new scores gets TransformerLens's full softmax; an unchanged one has -inf in every hidden
         // entry, which the causal softmax skips (edits made in place are seen in the visible part only).
         if (ReferenceEquals(hooked, masked)) return hooked.CausalSoftmax();
-        var pattern = hooked.Softmax(-1);
-        return Tensor.Where(pattern.IsNan(), Tensor.Zeros([], pattern.DType, pattern.Device), pattern);
+        return ZeroNaNRows(hooked.Softmax(-1));
     }
 
     /// <summary>The general path: scale, soft-cap, mask with -inf, hook_attn_scores, softmax, and (with padding) zero the
@@ -152,9 +151,12 @@ public sealed class Attention : Module
         if (mask is not null) scores = Tensor.Where(mask, scores, Tensor.Full([], double.NegativeInfinity, scores.DType, scores.Device));
         scores = HookAttnScores.Invoke(scores);
         var pattern = scores.Softmax(-1);
-        if (mask is not null && padded) pattern = Tensor.Where(pattern.IsNan(), Tensor.Zeros([], pattern.DType, pattern.Device), pattern); // fully masked rows
-        return pattern;
+        return mask is not null && padded ? ZeroNaNRows(pattern) : pattern;
     }
+
+    /// <summary>Rows whose every key was masked come out of softmax as NaN; they attend to nothing (0).</summary>
+    private static Tensor ZeroNaNRows(Tensor pattern) =>
+        Tensor.Where(pattern.IsNan(), Tensor.Zeros([], pattern.DType, pattern.Device), pattern);
 
     private Tensor Project(Tensor input, Tensor w, Tensor bias, int heads)
     {
