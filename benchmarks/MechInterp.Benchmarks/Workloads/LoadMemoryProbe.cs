@@ -25,21 +25,14 @@ public static class LoadMemoryProbe
         if (args.Length >= 2) return Measure(args[0] == "map", args[1] == "default");
         int repeats = args.Length == 1 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
         Gpt2SmallCheckpoint.EnsureWritten();
-        string self = Environment.ProcessPath!;
-        string dll = typeof(LoadMemoryProbe).Assembly.Location;
         Console.WriteLine("| weights | processing | load s | VmRSS after load MB | RssAnon MB | RssFile MB | peak RSS during load MB | mapped params MB | A 1x128 median ms | load avg (1 min) |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (int r = 0; r < repeats; r++)
             foreach (var processing in new[] { "none", "default" })
                 foreach (var map in new[] { "map", "copy" })
                 {
-                    var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
-                    if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(dll);
-                    foreach (var a in new[] { Switch, map, processing }) psi.ArgumentList.Add(a);
-                    using var p = Process.Start(psi)!;
-                    string output = p.StandardOutput.ReadToEnd();
-                    p.WaitForExit();
-                    Console.WriteLine(output.Split('\n').FirstOrDefault(l => l.StartsWith('|')) ?? $"| {map} | {processing} | failed (exit {p.ExitCode}) |");
+                    var (line, exit) = ProbeProcess.RunSelf(Switch, map, processing);
+                    Console.WriteLine(line ?? $"| {map} | {processing} | failed (exit {exit}) |");
                 }
         return 0;
     }
@@ -57,7 +50,7 @@ public static class LoadMemoryProbe
         var watch = Stopwatch.StartNew();
         using var model = HookedTransformer.FromPretrained(Gpt2SmallCheckpoint.EnsureWritten(), options);
         double loadS = watch.Elapsed.TotalSeconds;
-        double peak = StatusMb("VmHWM"), rss = StatusMb("VmRSS"), anon = StatusMb("RssAnon"), file = StatusMb("RssFile");
+        double peak = ProbeProcess.StatusMb("VmHWM"), rss = ProbeProcess.StatusMb("VmRSS"), anon = ProbeProcess.StatusMb("RssAnon"), file = ProbeProcess.StatusMb("RssFile");
         double mappedMb = model.Parameters().Where(SafeTensorsFile.IsMapped).Sum(t => t.NumElements * 4.0) / (1 << 20);
         using var tokens = Engines.Tokens(model, 1, 128);
         var times = new List<double>();
@@ -75,11 +68,4 @@ public static class LoadMemoryProbe
         return 0;
     }
 
-    private static double StatusMb(string field)
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-                return long.Parse(line.AsSpan(field.Length + 1).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) / 1024.0;
-        return double.NaN;
-    }
 }

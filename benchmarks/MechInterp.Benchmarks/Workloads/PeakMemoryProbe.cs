@@ -20,20 +20,13 @@ public static class PeakMemoryProbe
     public static int Run(string[] args)
     {
         if (args.Length >= 2) return Measure(Enum.Parse<Engine>(args[0]), args[1]);
-        string self = Environment.ProcessPath!;
-        string dll = typeof(PeakMemoryProbe).Assembly.Location;
         Console.WriteLine("| engine | shape | baseline RSS MB | + weights MB | cache MB (entries) | peak RSS MB | peak - baseline MB | (peak - baseline) / (weights + cache) |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var engine in new[] { Engine.Managed, Engine.Libtorch })
             foreach (var shape in new[] { "1x128", "8x128", "1x1024" })
             {
-                var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
-                if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(dll);
-                foreach (var a in new[] { Switch, engine.ToString(), shape }) psi.ArgumentList.Add(a);
-                using var p = Process.Start(psi)!;
-                string output = p.StandardOutput.ReadToEnd();
-                p.WaitForExit();
-                Console.Write(output.Split('\n').FirstOrDefault(l => l.StartsWith('|')) is { } line ? line + "\n" : $"| {engine} | {shape} | failed (exit {p.ExitCode}) |\n");
+                var (line, exit) = ProbeProcess.RunSelf(Switch, engine.ToString(), shape);
+                Console.WriteLine(line ?? $"| {engine} | {shape} | failed (exit {exit}) |");
             }
         return 0;
     }
@@ -42,9 +35,9 @@ public static class PeakMemoryProbe
     {
         var device = Engines.DeviceOf(engine);
         using (Tensor.Zeros([1], device: device)) { } // load the backend (libtorch's libraries) before the baseline
-        double baseline = StatusMb("VmRSS");
+        double baseline = ProbeProcess.StatusMb("VmRSS");
         var model = Engines.Gpt2(engine);
-        double afterModel = StatusMb("VmRSS");
+        double afterModel = ProbeProcess.StatusMb("VmRSS");
         double weightsMb = model.Parameters().Sum(t => t.NumElements * 4.0) / (1 << 20);
         var (b, s) = Engines.ParseShape(shape);
         using var tokens = Engines.Tokens(model, b, s);
@@ -65,17 +58,10 @@ public static class PeakMemoryProbe
             GC.KeepAlive(logits);
             cache.Dispose();
         }
-        double peak = StatusMb("VmHWM");
+        double peak = ProbeProcess.StatusMb("VmHWM");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {engine} | {shape} | {baseline:F0} | {afterModel - baseline:F0} (params {weightsMb:F0}) | {cacheMb:F0} ({entries}) | {peak:F0} | {peak - baseline:F0} | {(peak - baseline) / (weightsMb + cacheMb):F2} |"));
         return 0;
     }
 
-    private static double StatusMb(string field)
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-                return long.Parse(line.AsSpan(field.Length + 1).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) / 1024.0;
-        return double.NaN;
-    }
 }
