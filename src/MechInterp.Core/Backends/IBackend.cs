@@ -63,6 +63,10 @@ internal interface IBackend
     /// caller, guaranteed by it) gets <paramref name="bias"/> ([last], same dtype) added.</summary>
     void AddBiasInPlace(TensorHandle x, TensorHandle bias);
 
+    /// <summary>Hints that <paramref name="x"/> holds model weights, read by many products while unchanged: a backend may
+    /// keep a GEMM-friendly copy of its matrices (the managed one packs them), which every InPlace write invalidates.</summary>
+    void MarkWeight(TensorHandle x);
+
     // ---- element-wise ----
 
     /// <summary>Unary element-wise op; output has the input's dtype (Bool for LogicalNot).</summary>

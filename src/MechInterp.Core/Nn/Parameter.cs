@@ -9,7 +9,7 @@ public sealed class Parameter
     internal Parameter(string name, Tensor value)
     {
         Name = name;
-        _value = value.DetachFromScopes();
+        _value = Adopt(value);
     }
 
     /// <summary>Name relative to the module that owns it (e.g. "W_Q").</summary>
@@ -27,7 +27,7 @@ public sealed class Parameter
             bool grad = _value.RequiresGrad;
             value.DetachFromScopes();
             if (!ReferenceEquals(value, _value) && !_value.IsDisposed) _value.Dispose();
-            _value = value.GradFnName is null ? value : value.Detach().DetachFromScopes();
+            _value = Adopt(value.GradFnName is null ? value : value.Detach());
             if (grad && !_value.RequiresGrad) _value.RequiresGrad = true;
         }
     }
@@ -37,8 +37,16 @@ public sealed class Parameter
     {
         bool grad = _value.RequiresGrad;
         if (!ReferenceEquals(value, _value) && !_value.IsDisposed) _value.Dispose();
-        _value = value.DetachFromScopes();
+        _value = Adopt(value);
         if (grad) _value.RequiresGrad = true;
+    }
+
+    /// <summary>Takes <paramref name="value"/> out of every scope and tells its backend it holds weights.</summary>
+    private static Tensor Adopt(Tensor value)
+    {
+        value.DetachFromScopes();
+        value.Backend.MarkWeight(value.Handle);
+        return value;
     }
 
     /// <summary>Implicit access to the tensor.</summary>

@@ -3,7 +3,7 @@ using Xunit;
 namespace MechInterp.Tests.Cpu;
 
 /// <summary>
-/// Runs <see cref="GemmTests"/> again in child test processes with AVX-512 (then AVX2) disabled in the JIT, so the
+/// Runs <see cref="GemmTests"/> and <see cref="PrepackedGemmTests"/> again in child test processes with AVX-512 (then AVX2) disabled in the JIT, so the
 /// Vector256 and scalar micro-kernels, packing and GEMV paths are exercised on this AVX-512 machine too.
 /// Each child asserts (through <see cref="GemmTests.ExpectedIsaVariable"/>) that it really ran the intended path.
 /// </summary>
@@ -21,5 +21,5 @@ public sealed class GemmFallbackTests
     }
 
     private static Task RunChildAsync(string expectedIsa, params (string Name, string Value)[] environment) =>
-        ChildTestRun.RunAsync($"FullyQualifiedName~{typeof(GemmTests).FullName}.", $"GEMM tests with {expectedIsa} kernels", ChildTimeout, [.. environment, (GemmTests.ExpectedIsaVariable, expectedIsa)]);
+        ChildTestRun.RunAsync($"FullyQualifiedName~{typeof(GemmTests).FullName}.|FullyQualifiedName~{typeof(PrepackedGemmTests).FullName}.", $"GEMM tests with {expectedIsa} kernels", ChildTimeout, [.. environment, (GemmTests.ExpectedIsaVariable, expectedIsa)]);
 }

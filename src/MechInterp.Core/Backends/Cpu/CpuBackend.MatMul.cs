@@ -29,6 +29,7 @@ internal sealed partial class CpuBackend
             long batch = ShapeUtil.NumElements(batchShape);
             if (result.NumElements == 0) return result;
             if (k == 0) { result.Storage.Span<byte>().Slice(0, (int)(result.NumElements * ha.DType.ElementSize())).Clear(); return result; }
+            if (batch == 1 && TryPrepackedB(pa, pb, result, (int)m, (int)n, (int)k)) return result;
             var aOff = BatchOffsets(pa, batchShape); var bOff = BatchOffsets(pb, batchShape);
             long flopsPer = m * n * k;
             bool manySmall = batch >= 2 * Environment.ProcessorCount && flopsPer < (1L << 21);

@@ -76,6 +76,7 @@ internal sealed partial class CpuBackend
         var h = H(x);
         if (h.DType is not (DType.Float32 or DType.Float64) || h.Rank < 2) throw Unsupported("CausalMaskInPlace", h.DType);
         if (!h.IsContiguous) throw new ArgumentException("CausalMaskInPlace needs contiguous scores", nameof(x));
+        h.Storage.MarkWritten();
         CausalMaskRows(h, h, scale, offset, fill);
     }
 

@@ -17,6 +17,7 @@ internal sealed partial class CpuBackend
         long q = h.ShapeArray[^2], cols = h.ShapeArray[^1];
         long rows = cols == 0 ? 0 : h.NumElements / cols;
         var dst = CpuHandle.Allocate(h.DType, (long[])h.ShapeArray.Clone());
+        h.Storage.MarkWritten();
         bool single = h.DType == DType.Float32;
         StridedPlan.ParallelRange(rows, rows * cols * 8, (start, end) =>
         {
@@ -91,6 +92,7 @@ internal sealed partial class CpuBackend
             if (b.NumElements != cols || b.DType != h.DType) throw new ArgumentException($"AddBiasInPlace: bias of {b.NumElements} {b.DType} for rows of {cols} {h.DType}", nameof(bias));
             long rows = cols == 0 ? 0 : h.NumElements / cols;
             bool single = h.DType == DType.Float32;
+            h.Storage.MarkWritten();
             StridedPlan.ParallelRange(rows, rows * cols, (start, end) =>
             {
                 for (long r = start; r < end; r++)

@@ -43,6 +43,7 @@ internal sealed partial class CpuBackend
         }
         foreach (var h in (ReadOnlySpan<CpuHandle>)[p, g, m, v])
             if (!h.IsContiguous) throw new ArgumentException("AdamStepInPlace needs contiguous operands on the managed CPU backend");
+        foreach (var h in (ReadOnlySpan<CpuHandle>)[p, m, v]) h.Storage.MarkWritten();
         switch (p.DType)
         {
             case DType.Float32: AdamTyped<float>(p, g, m, v, args); break;

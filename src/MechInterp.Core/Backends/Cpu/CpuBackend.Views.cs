@@ -59,9 +59,17 @@ internal sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
+    public void MarkWeight(TensorHandle x)
+    {
+        var h = H(x);
+        if (h.DType == DType.Float32) h.Storage.MarkWeight();
+    }
+
+    /// <inheritdoc />
     public void CopyInPlace(TensorHandle destination, TensorHandle source)
     {
         CpuHandle dst = H(destination), src = H(source);
+        dst.Storage.MarkWritten();
         if (dst.IsContiguous) { CopyInto(src, dst); return; }
         switch (src.DType.ElementSize())
         {

@@ -16,6 +16,8 @@ internal sealed unsafe class CpuStorage
     private MappedFile? _file;
     private readonly byte* _mapped;
     private int _refs = 1;
+    private int _version;
+    private PackedWeightCache? _packs;
 
     private CpuStorage(Array data, long length, DType dtype)
     {
@@ -44,6 +46,43 @@ internal sealed unsafe class CpuStorage
 
     /// <summary>True for storage inside a memory-mapped file (no managed array behind it).</summary>
     public bool IsMapped { get; }
+
+    /// <summary>Bumped by every write into existing elements (<see cref="MarkWritten"/>); cached derived layouts are only
+    /// valid for the version they were made from.</summary>
+    public int Version => Volatile.Read(ref _version);
+
+    /// <summary>Set for the storage of a model's weights (<see cref="Parameter"/> values): its matrices may be kept in
+    /// GEMM panel layout (<see cref="Packs"/>) while unchanged.</summary>
+    public bool IsWeight { get; private set; }
+
+    /// <summary>The panel layouts made of this storage's matrices; null unless <see cref="IsWeight"/>.</summary>
+    public PackedWeightCache? Packs => Volatile.Read(ref _packs);
+
+    /// <summary>Marks this storage as holding weights (see <see cref="IsWeight"/>).</summary>
+    public void MarkWeight()
+    {
+        if (IsWeight) return;
+        Interlocked.CompareExchange(ref _packs, new PackedWeightCache(), null);
+        IsWeight = true;
+    }
+
+    /// <summary>Records a write into existing elements: bumps <see cref="Version"/> and drops the packs made before it.
+    /// Every kernel that mutates an input (the backend's InPlace members) calls this before writing.</summary>
+    public void MarkWritten()
+    {
+        Interlocked.Increment(ref _version);
+        Volatile.Read(ref _packs)?.Clear();
+        if (IsMapped) Volatile.Read(ref _file)?.MarkWritten();
+    }
+
+    /// <summary>Lets the kernel drop this mapped storage's resident pages (they are read back from the file on the next
+    /// touch): only while no storage has written into the mapping, so no private copy-on-write page can be lost.
+    /// Used once a packed copy serves the products. No effect for pooled storage or off Linux.</summary>
+    public void ReleaseMappedPages()
+    {
+        if (!IsMapped || Volatile.Read(ref _file) is not { } file) return;
+        file.DropCleanPages(_mapped, Length * DType.ElementSize());
+    }
 
     /// <summary>The backing array (float[], double[], long[], int[], byte[], bool[], Half[] or ushort[]) of pooled storage.</summary>
     public Array Data => _data ?? throw (IsMapped && _file is not null
@@ -95,6 +134,7 @@ internal sealed unsafe class CpuStorage
     public void Release()
     {
         if (Interlocked.Decrement(ref _refs) != 0) return;
+        Volatile.Read(ref _packs)?.Clear();
         if (IsMapped)
         {
             Interlocked.Exchange(ref _file, null)?.Release();

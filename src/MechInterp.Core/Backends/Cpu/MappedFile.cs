@@ -21,6 +21,8 @@ internal sealed unsafe class MappedFile
     private byte* _base;
     private int _refs = 1;
     private int _unmapped;
+    private int _written;
+    private readonly object _dropLock = new();
 
     private MappedFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer, long length)
     {
@@ -66,6 +68,42 @@ internal sealed unsafe class MappedFile
             throw;
         }
     }
+
+    /// <summary>True once any storage in this mapping was written (some pages may hold private copies).</summary>
+    public bool HasPrivateWrites => Volatile.Read(ref _written) != 0;
+
+    /// <summary>Records that a storage in this mapping is being written.</summary>
+    public void MarkWritten()
+    {
+        // Under the lock DropCleanPages holds: a write either stops a drop or starts after it has finished.
+        lock (_dropLock) Volatile.Write(ref _written, 1);
+    }
+
+    /// <summary>Drops the resident pages wholly inside [<paramref name="start"/>, start + <paramref name="bytes"/>) from this
+    /// process (MADV_DONTNEED), provided no storage ever wrote into the mapping: they are all clean file pages, which
+    /// the next touch reads back from the page cache. Advisory; does nothing off Linux.</summary>
+    public void DropCleanPages(byte* start, long bytes)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        long page = Environment.SystemPageSize;
+        long first = ((long)start + page - 1) & ~(page - 1), end = ((long)start + bytes) & ~(page - 1);
+        if (end <= first) return;
+        lock (_dropLock)
+        {
+            if (HasPrivateWrites || _base == null) return;
+            try
+            {
+                _ = madvise((void*)first, (nuint)(end - first), MadvDontNeed);
+            }
+            catch (DllNotFoundException) { }
+            catch (EntryPointNotFoundException) { }
+        }
+    }
+
+    private const int MadvDontNeed = 4;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise")]
+    private static extern int madvise(void* addr, nuint length, int advice);
 
     /// <summary>Takes one more reference (a mapped storage).</summary>
     public void AddRef()

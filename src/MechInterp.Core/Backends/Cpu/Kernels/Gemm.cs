@@ -35,6 +35,25 @@ internal static unsafe class Gemm
         else Dispatch<SgemmKernelScalar>(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, threads);
     }
 
+    /// <summary>Columns per packed B panel of this process's micro-kernel (what <see cref="PackedPanels"/> must use).</summary>
+    public static int PanelWidth => UseAvx512 ? SgemmKernelAvx512.Nr : UseAvx2 ? SgemmKernelAvx2.Nr : SgemmKernelScalar.Nr;
+
+    /// <summary>Whether a product with <paramref name="m"/> rows runs the packed, blocked kernel (and so could read a
+    /// <see cref="PackedPanels"/> B) rather than the few-row streaming path.</summary>
+    public static bool PacksB(int m, long brs, long bcs) => !GemmSmallM.Supports(m, brs, bcs);
+
+    /// <summary>Single-precision GEMM with B already in panel layout: C = A·B (or C += A·B). Same results, bit for bit,
+    /// as <see cref="Sgemm"/> on the matrix <paramref name="b"/> was packed from.</summary>
+    public static void SgemmPrepacked(int m, float* a, long aRowStride, long aColStride, PackedPanels b, float* c, long ldc, bool accumulate, int threads)
+    {
+        Validate(m, b.N, b.K, ldc, threads);
+        if (b.Nr != PanelWidth) throw new ArgumentException($"B was packed for {b.Nr}-column panels; this process's kernel uses {PanelWidth}", nameof(b));
+        if (m == 0) return;
+        if (UseAvx512) Blocked<SgemmKernelAvx512>(m, b.N, b.K, a, aRowStride, aColStride, null, 0, 0, c, ldc, accumulate, threads, b);
+        else if (UseAvx2) Blocked<SgemmKernelAvx2>(m, b.N, b.K, a, aRowStride, aColStride, null, 0, 0, c, ldc, accumulate, threads, b);
+        else Blocked<SgemmKernelScalar>(m, b.N, b.K, a, aRowStride, aColStride, null, 0, 0, c, ldc, accumulate, threads, b);
+    }
+
     /// <summary>Double-precision GEMM: C = A·B (or C += A·B when <paramref name="accumulate"/>).</summary>
     public static void Dgemm(int m, int n, int k, double* a, long aRowStride, long aColStride, double* b, long bRowStride, long bColStride, double* c, long ldc, bool accumulate, int threads)
     {
@@ -64,7 +83,14 @@ internal static unsafe class Gemm
             });
             return;
         }
+        Blocked<TK>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, threads, null);
+    }
 
+    private static void Blocked<TK>(int m, int n, int k, float* a, long ars, long acs, float* b, long brs, long bcs,
+        float* c, long ldc, bool accumulate, int threads, PackedPanels? prepacked) where TK : struct, ISgemmKernel
+    {
+        int workers = GemmParallel.Degree(threads, 2.0 * m * n * k);
+        nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
         // Split the dimension with more register tiles; each worker owns a disjoint block of C.
         int nTiles = (n + TK.Nr - 1) / TK.Nr, mTiles = (m + TK.Mr - 1) / TK.Mr;
         bool splitN = nTiles >= mTiles;
@@ -75,13 +101,13 @@ internal static unsafe class Gemm
             {
                 var (j0, nb) = GemmParallel.Chunk(n, workers, w, TK.Nr);
                 if (nb > 0)
-                    GemmBlocked.Run<TK>(m, nb, k, (float*)pa, ars, acs, (float*)pb + j0 * bcs, brs, bcs, (float*)pc + j0, ldc, accumulate);
+                    GemmBlocked.Run<TK>(m, nb, k, (float*)pa, ars, acs, (float*)pb + j0 * bcs, brs, bcs, (float*)pc + j0, ldc, accumulate, prepacked, j0);
             }
             else
             {
                 var (i0, mb) = GemmParallel.Chunk(m, workers, w, TK.Mr);
                 if (mb > 0)
-                    GemmBlocked.Run<TK>(mb, n, k, (float*)pa + i0 * ars, ars, acs, (float*)pb, brs, bcs, (float*)pc + i0 * ldc, ldc, accumulate);
+                    GemmBlocked.Run<TK>(mb, n, k, (float*)pa + i0 * ars, ars, acs, (float*)pb, brs, bcs, (float*)pc + i0 * ldc, ldc, accumulate, prepacked);
             }
         });
     }

@@ -16,16 +16,18 @@ internal static unsafe class GemmBlocked
     /// <summary>Columns per packed B block: KC×NC floats (≈ 4 MiB) sit in L3.</summary>
     internal const int Nc = 4096;
 
-    /// <summary>C (+)= A·B for one worker's block, with the micro-kernel <typeparamref name="TK"/>.</summary>
+    /// <summary>C (+)= A·B for one worker's block, with the micro-kernel <typeparamref name="TK"/>. With
+    /// <paramref name="prepacked"/>, B's panels are read from it (this block's column 0 is its column
+    /// <paramref name="prepackedColumn"/>, a multiple of Nr) and <paramref name="b"/> is not read.</summary>
     public static void Run<TK>(int m, int n, int k, float* a, long ars, long acs, float* b, long brs, long bcs,
-        float* c, long ldc, bool accumulate) where TK : struct, ISgemmKernel
+        float* c, long ldc, bool accumulate, PackedPanels? prepacked = null, int prepackedColumn = 0) where TK : struct, ISgemmKernel
     {
         int mr = TK.Mr, nr = TK.Nr;
         int kcMax = Math.Min(Kc, k);
         int mcMax = RoundUp(Math.Min(Mc, m), mr);
         int ncMax = RoundUp(Math.Min(Nc, n), nr);
         float* packA = (float*)GemmBuffers.A((nuint)((long)mcMax * kcMax * sizeof(float)));
-        float* packB = (float*)GemmBuffers.B((nuint)((long)ncMax * kcMax * sizeof(float)));
+        float* packB = prepacked is null ? (float*)GemmBuffers.B((nuint)((long)ncMax * kcMax * sizeof(float))) : null;
         float* edge = stackalloc float[mr * nr];
 
         for (int jc = 0; jc < n; jc += Nc)
@@ -35,7 +37,8 @@ internal static unsafe class GemmBlocked
             {
                 int kc = Math.Min(Kc, k - pc);
                 bool acc = accumulate || pc > 0;
-                GemmPacking.PackB(kc, nc, b + pc * brs + jc * bcs, brs, bcs, nr, packB);
+                if (prepacked is null) GemmPacking.PackB(kc, nc, b + pc * brs + jc * bcs, brs, bcs, nr, packB);
+                else packB = prepacked.Panel(pc, prepackedColumn + jc);
                 for (int ic = 0; ic < m; ic += Mc)
                 {
                     int mc = Math.Min(Mc, m - ic);

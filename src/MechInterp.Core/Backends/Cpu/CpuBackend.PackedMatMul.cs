@@ -1,0 +1,32 @@
+using MechInterp.Backends.Cpu.Kernels;
+
+namespace MechInterp.Backends.Cpu;
+
+internal sealed partial class CpuBackend
+{
+    /// <summary>
+    /// C = A·B with B's panels from its storage's <see cref="PackedWeightCache"/> when B is an unchanged float32 weight
+    /// matrix the blocked kernel would pack anyway; false (nothing written) when this product packs on the fly as usual.
+    /// A weight's pack made from a memory-mapped file lets its clean file pages go (the pack serves the products; the
+    /// pages come back from the page cache when something else reads the weight).
+    /// </summary>
+    private static unsafe bool TryPrepackedB(CpuHandle a, CpuHandle b, CpuHandle c, int m, int n, int k)
+    {
+        if (b.DType != DType.Float32 || b.Storage.Packs is not { } cache || n == 0 || k == 0) return false;
+        long brs = b.Strides[^2], bcs = b.Strides[^1];
+        if (!Gemm.PacksB(m, brs, bcs) || (brs != 1 && bcs != 1)) return false;
+        int nr = Gemm.PanelWidth;
+        var storage = b.Storage;
+        var key = new PackedWeightCache.Key(b.Offset, k, n, brs, bcs, nr);
+        var panels = cache.Get(key, storage.Version, () =>
+        {
+            fixed (float* pb = storage.Span<float>()) return PackedPanels.Pack(k, n, pb + b.Offset, brs, bcs, nr);
+        }, out bool created);
+        if (panels is null) return false;
+        if (created) storage.ReleaseMappedPages();
+        long ars = a.Strides[^2], acs = a.Strides[^1];
+        fixed (float* pa = a.Storage.Span<float>(), pc = c.Storage.Span<float>())
+            Gemm.SgemmPrepacked(m, pa + a.Offset, ars, acs, panels, pc + c.Offset, n, false, 0);
+        return true;
+    }
+}

@@ -1,0 +1,69 @@
+using MechInterp.Backends.Cpu.Kernels;
+
+namespace MechInterp.Backends.Cpu;
+
+/// <summary>
+/// The GEMM panel layouts (<see cref="PackedPanels"/>) made of one weight storage's matrices, so that a weight read by
+/// every forward pass is packed once instead of on every product. A matrix is packed on its second use with the
+/// storage unchanged: a weight that changes between uses (a training step) is never packed, so training pays no
+/// extra copy or memory. Any write to the storage (<see cref="CpuStorage.MarkWritten"/>: every in-place kernel calls
+/// it) drops every pack, and a pack is only handed out for the storage version it was made from. Thread-safe.
+/// </summary>
+internal sealed class PackedWeightCache
+{
+    private readonly List<Entry> _entries = [];
+
+    /// <summary>One matrix view of the storage: offset, k×n, strides, panel width.</summary>
+    internal readonly record struct Key(long Offset, int K, int N, long RowStride, long ColStride, int Nr);
+
+    private sealed class Entry(Key key, int version)
+    {
+        public Key Key { get; } = key;
+        public int Version { get; set; } = version;
+        public PackedPanels? Panels { get; set; }
+    }
+
+    /// <summary>Total bytes of the packs held.</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_entries) return _entries.Sum(e => e.Panels?.Bytes ?? 0);
+        }
+    }
+
+    /// <summary>The pack of <paramref name="key"/> at storage version <paramref name="version"/>: the cached one, or
+    /// one made now by <paramref name="pack"/> when this view was already used at this version, or null on a first
+    /// use (the caller packs on the fly as usual). <paramref name="created"/> says a pack was made by this call.</summary>
+    public PackedPanels? Get(Key key, int version, Func<PackedPanels> pack, out bool created)
+    {
+        created = false;
+        lock (_entries)
+        {
+            var entry = _entries.Find(e => e.Key == key);
+            if (entry is null)
+            {
+                _entries.Add(new Entry(key, version));
+                return null;
+            }
+            if (entry.Version != version)
+            {
+                entry.Version = version;
+                entry.Panels = null;
+                return null;
+            }
+            if (entry.Panels is null)
+            {
+                entry.Panels = pack();
+                created = true;
+            }
+            return entry.Panels;
+        }
+    }
+
+    /// <summary>Drops every pack (the storage was written or released).</summary>
+    public void Clear()
+    {
+        lock (_entries) _entries.Clear();
+    }
+}
