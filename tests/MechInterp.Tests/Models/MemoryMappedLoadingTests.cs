@@ -73,8 +73,12 @@ public sealed class MemoryMappedLoadingTests
         using var model = HookedTransformer.FromPretrained(r.Directory);
         var notMapped = model.NamedParameters().Where(p => !SafeTensorsFile.IsMapped(p.Parameter.Value)).Select(p => p.Name).ToArray();
         // b_U: zeros made by the loader. W_U: GPT-2 ties it to wte; sharing wte's memory would let an in-place update
-        // of W_E (an optimizer step) change W_U too, so it is a copy, as after a copying load.
-        Assert.Equal(["unembed.W_U", "unembed.b_U"], notMapped);
+        // of W_E (an optimizer step) change W_U too, so W_U reads wte through a second copy-on-write mapping of the file.
+        Assert.Equal(["unembed.b_U"], notMapped);
+        var wu = (CpuHandle)model.W_U.Handle;
+        var we = (CpuHandle)model.W_E.Handle;
+        Assert.NotSame(we.Storage, wu.Storage);
+        Assert.Equal([1L, model.Config.DModel], wu.Strides); // wte [vocab, d] read as its transpose, not copied
         var wq = (CpuHandle)model.Blocks[0].Attn.Wq.Value.Handle;
         Assert.False(wq.IsContiguous); // a narrow of c_attn [d, 3d]: row stride 3d
         Assert.Equal([3 * model.Config.DModel, 1L], wq.Strides);
@@ -162,6 +166,26 @@ public sealed class MemoryMappedLoadingTests
             Assert.True(strided.Contains(name) ? diff <= 1e-6 : diff == 0, $"{name} differs by {diff:E2}");
         }
         Assert.Equal(original, File.ReadAllBytes(dir.File("model.safetensors")));
+    }
+
+    [Fact]
+    public void TiedUnembedAndEmbedWriteIntoPagesOfTheirOwn()
+    {
+        using var r = new FixtureReference("gpt2-tiny");
+        using var model = HookedTransformer.FromPretrained(r.Directory);
+        var embed = model.W_E.ToArray<float>();
+        var unembed = model.W_U.ToArray<float>();
+        Assert.Equal(model.W_E.T.Contiguous().ToArray<float>(), unembed);
+        using (GradMode.NoGrad())
+        {
+            model.W_E.CopyInPlace(Tensor.Zeros(model.W_E.Shape));
+            Assert.Equal(unembed, model.W_U.ToArray<float>()); // W_U's mapping did not see the write into W_E's
+            model.W_U.CopyInPlace(Tensor.Ones(model.W_U.Shape));
+            Assert.All(model.W_E.ToArray<float>(), v => Assert.Equal(0f, v));
+        }
+        using var fresh = HookedTransformer.FromPretrained(r.Directory);
+        Assert.Equal(embed, fresh.W_E.ToArray<float>()); // and neither write reached the file
+        Assert.Equal(unembed, fresh.W_U.ToArray<float>());
     }
 
     [Fact]

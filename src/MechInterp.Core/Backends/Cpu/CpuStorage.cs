@@ -123,6 +123,23 @@ internal sealed unsafe class CpuStorage
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
     }, length, dtype);
 
+    /// <summary>For mapped storage: the same elements in a second copy-on-write mapping of the file
+    /// (<see cref="MappedFile.CreateTwin"/>), so that writes to either storage stay private to it, without copying
+    /// anything now. Null for pooled storage (copy it instead).</summary>
+    public CpuStorage? MapTwin()
+    {
+        if (!IsMapped || Volatile.Read(ref _file) is not { } file) return null;
+        var twin = file.CreateTwin();
+        try
+        {
+            return Map(twin, _mapped - file.Pointer, Length, DType);
+        }
+        finally
+        {
+            twin.Release(); // the storage holds its own reference
+        }
+    }
+
     /// <summary>Takes one more reference (a view).</summary>
     public void AddRef()
     {

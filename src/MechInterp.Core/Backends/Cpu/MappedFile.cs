@@ -24,13 +24,16 @@ internal sealed unsafe class MappedFile
     private int _written;
     private readonly object _dropLock = new();
 
-    private MappedFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer, long length)
+    private readonly MappedFile? _twinOf;
+
+    private MappedFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer, long length, MappedFile? twinOf = null)
     {
         Path = path;
         _map = map;
         _view = view;
         _base = basePointer;
         Length = length;
+        _twinOf = twinOf;
         Interlocked.Increment(ref s_live);
     }
 
@@ -105,6 +108,29 @@ internal sealed unsafe class MappedFile
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise")]
     private static extern int madvise(void* addr, nuint length, int advice);
 
+    /// <summary>A second copy-on-write mapping of the same file (a new MAP_PRIVATE view of the same open file): its pages
+    /// start out the same, and a write through either mapping is private to it. How a tied weight (W_U, the transpose
+    /// of W_E) gets elements of its own without a copy. The caller owns the first reference; the twin keeps this
+    /// mapping's file open until it is released.</summary>
+    public MappedFile CreateTwin()
+    {
+        AddRef();
+        MemoryMappedViewAccessor? view = null;
+        try
+        {
+            view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.CopyOnWrite);
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            return new MappedFile(Path, _map, view, p + view.PointerOffset, Length, twinOf: this);
+        }
+        catch
+        {
+            view?.Dispose();
+            Release();
+            throw;
+        }
+    }
+
     /// <summary>Takes one more reference (a mapped storage).</summary>
     public void AddRef()
     {
@@ -118,7 +144,8 @@ internal sealed unsafe class MappedFile
         if (Interlocked.Decrement(ref _refs) != 0) return;
         Unmap();
         _view.Dispose();
-        _map.Dispose();
+        if (_twinOf is null) _map.Dispose();
+        else _twinOf.Release(); // the file stays open for the mapping it was made from
         GC.SuppressFinalize(this);
     }
 

@@ -9,7 +9,8 @@ namespace MechInterp.Loading.Architectures;
 /// matrix with a unit stride along one of its two dims (a transposed nn.Linear weight, a narrowed fused q|k|v) —
 /// stays mapped; everything else becomes a contiguous copy, as <c>LoadStateDict</c> would make it. Two parameters
 /// never share elements: a tied weight (W_U as the transpose of W_E) is copied, so that an in-place update of one (an
-/// optimizer step) cannot change the other, exactly as after a copying load. Disjoint views of one tensor (W_Q, W_K,
+/// optimizer step) cannot change the other, exactly as after a copying load: a second copy-on-write mapping of the file
+/// when the tensor is mapped (no copy is made), a copy otherwise. Disjoint views of one tensor (W_Q, W_K,
 /// W_V narrowed from a fused q|k|v) may share a storage.
 /// </summary>
 internal static class ParameterImport
@@ -57,7 +58,7 @@ internal static class ParameterImport
                 if (!GemmReadyMapped(stored)) stored = stored.Contiguous();
                 if (stored.Handle is CpuHandle h)
                 {
-                    if (kept.Any(k => MayOverlap(k, h))) stored = stored.Clone();
+                    if (kept.Any(k => MayOverlap(k, h))) stored = Separate(stored, h);
                     kept.Add((CpuHandle)stored.Handle);
                 }
                 else if (adopted.Contains(stored)) stored = stored.Clone();
@@ -70,6 +71,14 @@ internal static class ParameterImport
             foreach (var t in produced.Values)
                 if (!adopted.Contains(t)) t.Dispose();
         }
+    }
+
+    /// <summary>The elements of <paramref name="stored"/> in storage of their own: for a mapped tensor, the same view of a
+    /// second copy-on-write mapping of its file (nothing copied, pages shared until written); otherwise a copy.</summary>
+    private static Tensor Separate(Tensor stored, CpuHandle h)
+    {
+        if (h.Storage.MapTwin() is not { } twin) return stored.Clone();
+        return new Tensor(new CpuHandle(twin, h.Offset, (long[])h.ShapeArray.Clone(), (long[])h.Strides.Clone()));
     }
 
     /// <summary>False only when the elements of <paramref name="a"/> and <paramref name="b"/> are provably disjoint: other
