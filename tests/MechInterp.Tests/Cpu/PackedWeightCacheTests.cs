@@ -79,6 +79,23 @@ public sealed class PackedWeightCacheTests
     }
 
     [Fact]
+    public void FewRowProductsReadAnExistingPackWithoutChangingIt()
+    {
+        using var scope = Tensor.Scope();
+        var p = new Parameter("w", Tensor.Randn([256, 200], new Generator(30)));
+        var prefill = Tensor.Randn([16, 256], new Generator(31));
+        prefill.MatMul(p.Value);
+        prefill.MatMul(p.Value);
+        long packed = PackedBytes(p.Value);
+        Assert.True(packed > 0);
+        var step = Tensor.Randn([1, 256], new Generator(32));
+        var expected = step.To(DType.Float64).MatMul(p.Value.To(DType.Float64)).ToArray<double>();
+        var actual = step.MatMul(p.Value).ToArray<float>();
+        for (int j = 0; j < expected.Length; j++) Assert.True(Math.Abs(expected[j] - actual[j]) <= 1e-4, $"column {j}: {expected[j]} vs {actual[j]}");
+        Assert.Equal(packed, PackedBytes(p.Value));
+    }
+
+    [Fact]
     public void ChangingWeightsAndFewRowProductsAreNeverPacked()
     {
         using var scope = Tensor.Scope();

@@ -41,6 +41,27 @@ public sealed unsafe class PrepackedGemmTests
                 }
     }
 
+    [Theory]
+    [InlineData(1, 300, 70)]
+    [InlineData(2, 768, 4200)]
+    [InlineData(4, 33, 31)]
+    public void FewRowProductsOnAPackMatchAFloat64Reference(int m, int k, int n)
+    {
+        // Decode steps read a weight's pack through the blocked kernel (rows past m padded): not the streaming path's
+        // summation order, so compared with an exact reference instead of bit for bit.
+        var rng = new Random(m + k + n);
+        float[] a = Random(rng, m * k), b = Random(rng, k * n), c = new float[m * n];
+        fixed (float* pa = a, pb = b, pc = c)
+            Gemm.SgemmPrepacked(m, pa, k, 1, PackedPanels.Pack(k, n, pb, 1, k, Gemm.PanelWidth), pc, n, false, 0);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0, mag = 0;
+                for (int p = 0; p < k; p++) { double t = (double)a[i * k + p] * b[p + j * k]; s += t; mag += Math.Abs(t); }
+                Assert.True(Math.Abs(s - c[i * n + j]) <= 1e-6 * Math.Sqrt(k) * mag + 1e-6, $"C[{i},{j}] expected {s}, got {c[i * n + j]}");
+            }
+    }
+
     [Fact]
     public void PackedLayoutHoldsEveryElementOfBAndZeroPadding()
     {

@@ -101,4 +101,30 @@ public sealed class PackedWeightsOptimizerTests
             Assert.Equal(0, PackBytes(w_in));
         }
     }
+
+    [Fact]
+    public void AStepThatReplacesTheValueKeepsItAWeight()
+    {
+        // SGD (and Adam on a strided view) swaps in new elements instead of writing in place: they must still be packed.
+        const int m = 12, k = 40, n = 70;
+        var p = new Parameter("w", Tensor.FromArray(RandomValues(k * n, 4), k, n));
+        p.Value.RequiresGrad = true;
+        using var x = Tensor.FromArray(RandomValues(m * k, 5), m, k);
+        var sgd = new Sgd(new[] { p }, learningRate: 0.1);
+        using (var loss = x.MatMul(p.Value).Square().Mean()) loss.Backward();
+        var before = StorageOf(p.Value);
+        sgd.Step();
+        Assert.NotSame(before, StorageOf(p.Value));
+        Assert.True(StorageOf(p.Value).IsWeight);
+        using (GradMode.NoGrad())
+        {
+            using var want = x.MatMul(p.Value.Clone());
+            for (int use = 0; use < 3; use++)
+            {
+                using var got = x.MatMul(p.Value);
+                Assert.Equal(want.ToArray<float>(), got.ToArray<float>());
+            }
+        }
+        Assert.True(StorageOf(p.Value).Packs!.Bytes > 0);
+    }
 }

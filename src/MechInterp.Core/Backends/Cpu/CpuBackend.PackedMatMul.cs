@@ -14,14 +14,17 @@ internal sealed partial class CpuBackend
     {
         if (b.DType != DType.Float32 || b.Storage.Packs is not { } cache || n == 0 || k == 0) return false;
         long brs = b.Strides[^2], bcs = b.Strides[^1];
-        if (!Gemm.PacksB(m, brs, bcs) || (brs != 1 && bcs != 1)) return false;
+        if (brs != 1 && bcs != 1) return false;
         int nr = Gemm.PanelWidth;
         var storage = b.Storage;
         var key = new PackedWeightCache.Key(b.Offset, k, n, brs, bcs, nr);
-        var panels = cache.Get(key, storage.Version, () =>
+        bool created = false;
+        // A few-row product (a decode step) streams B: it reads a pack that prefill made (contiguous panels, and the
+        // dropped file pages stay dropped) but never makes one.
+        var panels = !Gemm.PacksB(m, brs, bcs) ? cache.Existing(key, storage.Version) : cache.Get(key, storage.Version, () =>
         {
             fixed (float* pb = storage.Span<float>()) return PackedPanels.Pack(k, n, pb + b.Offset, brs, bcs, nr);
-        }, out bool created);
+        }, out created);
         if (panels is null) return false;
         if (created) storage.ReleaseMappedPages();
         long ars = a.Strides[^2], acs = a.Strides[^1];

@@ -61,6 +61,13 @@ internal sealed class PackedWeightCache
         }
     }
 
+    /// <summary>The pack of <paramref name="key"/> if one was made at storage version <paramref name="version"/>; never
+    /// makes one (for products that would not pack B themselves, such as few-row decode steps).</summary>
+    public PackedPanels? Existing(Key key, int version)
+    {
+        lock (_entries) return _entries.Find(e => e.Key == key && e.Version == version)?.Panels;
+    }
+
     /// <summary>Drops every pack (the storage was written or released).</summary>
     public void Clear()
     {
