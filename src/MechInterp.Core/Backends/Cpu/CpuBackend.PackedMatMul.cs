@@ -12,7 +12,7 @@ internal sealed partial class CpuBackend
     /// </summary>
     private static unsafe bool TryPrepackedB(CpuHandle a, CpuHandle b, CpuHandle c, int m, int n, int k)
     {
-        if (b.DType != DType.Float32 || b.Storage.Packs is not { } cache || n == 0 || k == 0) return false;
+        if (b.DType != DType.Float32 || b.Storage.Packs is not { } cache || n == 0 || k == 0 || !ManagedCpuOptions.PrepackWeights) return false;
         long brs = b.Strides[^2], bcs = b.Strides[^1];
         if (brs != 1 && bcs != 1) return false;
         int nr = Gemm.PanelWidth;
