@@ -30,6 +30,10 @@ internal enum UnaryGradOp
     Relu,
     /// <summary>|x|: the gradient times sign(x), with sign(0) = 0.</summary>
     Abs,
+    /// <summary>Tanh GELU (x the input): g·(½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²)), t = tanh(√(2/π)(x + 0.044715x³)).</summary>
+    GeluTanh,
+    /// <summary>SiLU (x the input): g·s(1 + x(1 − s)), s = sigmoid(x).</summary>
+    Silu,
 }
 
 /// <summary>Reductions over one dimension.</summary>

@@ -182,7 +182,7 @@ public sealed partial class Tensor
     public Tensor Silu()
     {
         var x = this;
-        return UnaryCore(UnaryOp.Silu, g => { var s = x.Sigmoid(); return [g * s * (1.0 + x * (1.0 - s))]; });
+        return UnaryCore(UnaryOp.Silu, g => [x.ActivationGrad(UnaryGradOp.Silu, g)]);
     }
 
     /// <summary>Exact GELU x·Φ(x) (HF "gelu").</summary>
@@ -201,14 +201,7 @@ public sealed partial class Tensor
     public Tensor GeluTanh()
     {
         var x = this;
-        return UnaryCore(UnaryOp.GeluTanh, g =>
-        {
-            const double c = 0.7978845608028654; // sqrt(2/pi)
-            var inner = (x + x.Pow(3) * 0.044715) * c;
-            var t = inner.Tanh();
-            var dInner = (1.0 + x.Square() * (3 * 0.044715)) * c;
-            return [g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dInner)];
-        });
+        return UnaryCore(UnaryOp.GeluTanh, g => [x.ActivationGrad(UnaryGradOp.GeluTanh, g)]);
     }
 
     /// <summary>Error function, computed from the exact GELU identity erf(z) = 2·gelu(√2 z)/(√2 z) - 1 where z ≠ 0 (no gradient).</summary>

@@ -20,15 +20,18 @@ internal sealed partial class CpuBackend
         };
     }
 
-    private static CpuHandle UnaryBackwardTyped<T>(UnaryGradOp op, CpuHandle g, CpuHandle x, long[] shape) where T : unmanaged, INumber<T>
+    private static CpuHandle UnaryBackwardTyped<T>(UnaryGradOp op, CpuHandle g, CpuHandle x, long[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = CpuHandle.Allocate(x.DType, shape);
         var plan = StridedPlan.ForOutput(shape, g, x);
         long sg = plan.InnerStride(1), sx = plan.InnerStride(2);
         CpuStorage Gs = g.Storage, Xs = x.Storage, Os = result.Storage;
+        bool smooth = op is UnaryGradOp.GeluTanh or UnaryGradOp.Silu;
         plan.Run((offs, n) =>
-            ActivationGrads.Row(op, Gs.Span<T>(), offs[1], sg, Xs.Span<T>(), offs[2], sx, Os.Span<T>().Slice((int)offs[0], n)),
-            ElementwiseThreshold);
+        {
+            if (smooth) SmoothActivationGrads.Row(op, Gs.Span<T>(), offs[1], sg, Xs.Span<T>(), offs[2], sx, Os.Span<T>().Slice((int)offs[0], n));
+            else ActivationGrads.Row(op, Gs.Span<T>(), offs[1], sg, Xs.Span<T>(), offs[2], sx, Os.Span<T>().Slice((int)offs[0], n));
+        }, ElementwiseThreshold);
         return result;
     }
 

@@ -25,6 +25,25 @@ internal sealed partial class TorchBackend
                 using var sign = t.sgn();
                 return Wrap(g.mul(sign));
             }
+            case UnaryGradOp.GeluTanh:
+            {
+                // σ(2u)·(1 + 2x·slope·(1 − σ(2u))): the tanh form cancels catastrophically for x ≲ −4 (see SmoothActivationGrads).
+                const double c = 0.7978845608028654, k = 0.044715; // sqrt(2/pi)
+                using var x2 = t.square();
+                using var sigma = x2.mul(k);
+                sigma.add_(1.0).mul_(t).mul_(2 * c).sigmoid_();
+                using var slope = x2.mul(3 * k);
+                slope.add_(1.0).mul_(c);
+                using var d = sigma.neg();
+                d.add_(1.0).mul_(slope).mul_(t).mul_(2.0).add_(1.0).mul_(sigma);
+                return Wrap(g.mul(d));
+            }
+            case UnaryGradOp.Silu:
+            {
+                using var s = t.sigmoid();
+                using var d = s.neg().add_(1.0).mul_(t).add_(1.0).mul_(s);
+                return Wrap(g.mul(d));
+            }
             default: throw new ArgumentOutOfRangeException(nameof(op), op, "unknown activation gradient");
         }
     }
