@@ -65,13 +65,12 @@ internal static unsafe class Gemm
     private static void Dispatch<TK>(int m, int n, int k, float* a, long ars, long acs, float* b, long brs, long bcs,
         float* c, long ldc, bool accumulate, int threads) where TK : struct, ISgemmKernel
     {
-        int workers = GemmParallel.Degree(threads, 2.0 * m * n * k);
         nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
 
         if (GemmSmallM.Supports(m, brs, bcs))
         {
             // Bandwidth bound: split the columns of B (and C) across workers in cache-line multiples.
-            workers = Math.Min(workers, Math.Max(1, n / 64));
+            int workers = Math.Min(GemmParallel.StreamingDegree(threads, 4.0 * k * n), Math.Max(1, n / 64));
             GemmParallel.Run(workers, w =>
             {
                 var (j0, nb) = GemmParallel.Chunk(n, workers, w, 16);
@@ -89,7 +88,10 @@ internal static unsafe class Gemm
     private static void Blocked<TK>(int m, int n, int k, float* a, long ars, long acs, float* b, long brs, long bcs,
         float* c, long ldc, bool accumulate, int threads, PackedPanels? prepacked) where TK : struct, ISgemmKernel
     {
-        int workers = GemmParallel.Degree(threads, 2.0 * m * n * k);
+        // A few rows against a prepacked B (a decode step reading a weight's pack) stream B like the GEMV path.
+        int workers = prepacked is not null && m <= GemmSmallM.MaxRows
+            ? GemmParallel.StreamingDegree(threads, 4.0 * k * n)
+            : GemmParallel.Degree(threads, 2.0 * m * n * k);
         nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
         // Split the dimension with more register tiles; each worker owns a disjoint block of C.
         int nTiles = (n + TK.Nr - 1) / TK.Nr, mTiles = (m + TK.Mr - 1) / TK.Mr;

@@ -22,6 +22,21 @@ internal static class GemmParallel
         return (int)Math.Max(1, Math.Min(t, byWork));
     }
 
+    /// <summary>Bytes of B below which a memory-bound few-row product does not wake another core: streaming 512 KiB
+    /// takes ~25 µs at one core's bandwidth, several times the cost of waking a worker.</summary>
+    public const double MinStreamBytesPerThread = 512 * 1024;
+
+    /// <summary>Number of workers for a memory-bound product streaming <paramref name="bytes"/> of B (few rows of A,
+    /// a decode step): bandwidth, not flops, decides, so a 768×768 weight is worth two cores although its 1.2 MFLOP
+    /// are not.</summary>
+    public static int StreamingDegree(int threads, double bytes)
+    {
+        if (t_inWorker) return 1;
+        int cores = Environment.ProcessorCount;
+        int t = threads == 0 ? cores : Math.Min(threads, cores);
+        return (int)Math.Max(1, Math.Min(t, Math.Floor(bytes / MinStreamBytesPerThread)));
+    }
+
     /// <summary>Runs <paramref name="body"/>(0..count-1) on <paramref name="count"/> workers (the caller is one of them).</summary>
     public static void Run(int count, Action<int> body)
     {
