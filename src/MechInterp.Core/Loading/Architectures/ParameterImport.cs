@@ -8,9 +8,9 @@ namespace MechInterp.Loading.Architectures;
 /// layout is adopted as is; a memory-mapped tensor (or a view of one) that GEMM can read directly — contiguous, or a
 /// matrix with a unit stride along one of its two dims (a transposed nn.Linear weight, a narrowed fused q|k|v) —
 /// stays mapped; everything else becomes a contiguous copy, as <c>LoadStateDict</c> would make it. Two parameters
-/// never share elements: a tied weight (W_U as the transpose of W_E) is copied, so that an in-place update of one (an
-/// optimizer step) cannot change the other, exactly as after a copying load: a second copy-on-write mapping of the file
-/// when the tensor is mapped (no copy is made), a copy otherwise. Disjoint views of one tensor (W_Q, W_K,
+/// never share elements: a tied weight (W_U as the transpose of W_E) gets elements of its own, so that an in-place
+/// update of one (an optimizer step) cannot change the other, exactly as after a copying load: a second copy-on-write
+/// mapping of the file when the tensor is mapped (nothing is copied), a copy otherwise. Disjoint views of one tensor (W_Q, W_K,
 /// W_V narrowed from a fused q|k|v) may share a storage.
 /// </summary>
 internal static class ParameterImport
