@@ -34,6 +34,8 @@ internal enum UnaryGradOp
     GeluTanh,
     /// <summary>SiLU (x the input): g·s(1 + x(1 − s)), s = sigmoid(x).</summary>
     Silu,
+    /// <summary>Exact GELU (x the input): g·(Φ(x) + x·φ(x)), Φ and φ the standard normal CDF and density.</summary>
+    Gelu,
 }
 
 /// <summary>Reductions over one dimension.</summary>

@@ -189,12 +189,7 @@ public sealed partial class Tensor
     public Tensor Gelu()
     {
         var x = this;
-        return UnaryCore(UnaryOp.Gelu, g =>
-        {
-            var cdf = 0.5 * (1.0 + (x * (1.0 / Math.Sqrt(2.0))).Erf());
-            var pdf = (x.Square() * -0.5).Exp() * (1.0 / Math.Sqrt(2 * Math.PI));
-            return [g * (cdf + x * pdf)];
-        });
+        return UnaryCore(UnaryOp.Gelu, g => [x.ActivationGrad(UnaryGradOp.Gelu, g)]);
     }
 
     /// <summary>Tanh-approximated GELU (HF "gelu_new", "gelu_pytorch_tanh").</summary>
@@ -202,16 +197,6 @@ public sealed partial class Tensor
     {
         var x = this;
         return UnaryCore(UnaryOp.GeluTanh, g => [x.ActivationGrad(UnaryGradOp.GeluTanh, g)]);
-    }
-
-    /// <summary>Error function, computed from the exact GELU identity erf(z) = 2·gelu(√2 z)/(√2 z) - 1 where z ≠ 0 (no gradient).</summary>
-    internal Tensor Erf()
-    {
-        using var _ = GradMode.NoGrad();
-        var y = this * Math.Sqrt(2.0);
-        var safe = Where(y == 0, OnesLike(y), y);
-        var e = 2.0 * safe.Gelu() / safe - 1.0;
-        return Where(y == 0, ZerosLike(y), e);
     }
 
     /// <summary>Clamps into [min, max] (gradient passes inside the range).</summary>

@@ -6,9 +6,10 @@ using Xunit.Sdk;
 namespace MechInterp.Tests.Autograd;
 
 /// <summary>
-/// The fused tanh-GELU and SiLU backward (<c>IBackend.UnaryBackward</c>): float64 central finite differences through
+/// The fused tanh-GELU, SiLU and exact-GELU backward (<c>IBackend.UnaryBackward</c>): float64 central finite differences through
 /// dense, broadcast (a sum's) and strided gradients, rows longer than one 256-element chunk with a vector tail; and the
-/// float32 primitive on both backends against the derivative computed here in double with Math.Tanh / Math.Exp.
+/// float32 primitive on both backends against the derivative computed here in double with Math.Tanh / Math.Exp (and,
+/// for GELU, an erfc of our own: a series below 2.5, a continued fraction above).
 /// </summary>
 public class SmoothActivationGradTests
 {
@@ -16,6 +17,8 @@ public class SmoothActivationGradTests
     {
         ["gelu_tanh, dense gradient, chunk + tail"] = new(x => x[0].GeluTanh() * x[0], Arg.Of(3, 301)),
         ["silu, dense gradient, chunk + tail"] = new(x => x[0].Silu() * x[0], Arg.Of(3, 301)),
+        ["gelu, dense gradient, chunk + tail"] = new(x => x[0].Gelu() * x[0], Arg.Of(3, 301)),
+        ["gelu on transposed input, through sum"] = new(x => x[0].T.Gelu().Sum(-1), Arg.Of(6, 5)),
         ["gelu_tanh through sum (broadcast gradient)"] = new(x => x[0].GeluTanh().Sum(-1), Arg.Of(5, 19)),
         ["silu through sum (broadcast gradient)"] = new(x => x[0].Silu().Sum(-1), Arg.Of(5, 19)),
         ["gelu_tanh on transposed input"] = new(x => x[0].T.GeluTanh(), Arg.Of(6, 5)),
@@ -35,6 +38,7 @@ public class SmoothActivationGradTests
 
     private static double Derivative(UnaryGradOp op, double x)
     {
+        if (op == UnaryGradOp.Gelu) return 0.5 * Erfc(-x / Math.Sqrt(2)) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI);
         if (op == UnaryGradOp.Silu)
         {
             double s = 1 / (1 + Math.Exp(-x));
@@ -52,6 +56,9 @@ public class SmoothActivationGradTests
     [InlineData("Silu", "dense")]
     [InlineData("Silu", "row-broadcast")]
     [InlineData("Silu", "transposed")]
+    [InlineData("Gelu", "dense")]
+    [InlineData("Gelu", "row-broadcast")]
+    [InlineData("Gelu", "transposed")]
     public void PrimitiveMatchesDefinitionOnBothBackends(string opName, string layout)
     {
         var op = Enum.Parse<UnaryGradOp>(opName);
@@ -82,5 +89,25 @@ public class SmoothActivationGradTests
             results.Add(actual);
         }
         ParityHarness.AssertClose($"{op} {layout} managed vs libtorch", results[0], results[1], 4e-6, 4e-6);
+    }
+
+    /// <summary>erfc to ~1e-15, independent of the library's: the alternating Taylor series of erf for |z| &lt; 2.5, the
+    /// Laplace continued fraction beyond.</summary>
+    private static double Erfc(double z)
+    {
+        if (z < 0) return 2 - Erfc(-z);
+        if (z < 2.5)
+        {
+            double sum = 0, term = z;
+            for (int n = 0; n < 200; n++)
+            {
+                sum += term / (2 * n + 1);
+                term *= -z * z / (n + 1);
+            }
+            return 1 - 2 / Math.Sqrt(Math.PI) * sum;
+        }
+        double f = z;
+        for (int k = 80; k >= 1; k--) f = z + k / 2.0 / f;
+        return Math.Exp(-z * z) / Math.Sqrt(Math.PI) / f;
     }
 }

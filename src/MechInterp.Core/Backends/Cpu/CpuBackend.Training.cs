@@ -26,7 +26,7 @@ internal sealed partial class CpuBackend
         var plan = StridedPlan.ForOutput(shape, g, x);
         long sg = plan.InnerStride(1), sx = plan.InnerStride(2);
         CpuStorage Gs = g.Storage, Xs = x.Storage, Os = result.Storage;
-        bool smooth = op is UnaryGradOp.GeluTanh or UnaryGradOp.Silu;
+        bool smooth = op is UnaryGradOp.GeluTanh or UnaryGradOp.Silu or UnaryGradOp.Gelu;
         plan.Run((offs, n) =>
         {
             if (smooth) SmoothActivationGrads.Row(op, Gs.Span<T>(), offs[1], sg, Xs.Span<T>(), offs[2], sx, Os.Span<T>().Slice((int)offs[0], n));

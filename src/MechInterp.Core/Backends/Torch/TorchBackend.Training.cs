@@ -38,6 +38,15 @@ internal sealed partial class TorchBackend
                 d.add_(1.0).mul_(slope).mul_(t).mul_(2.0).add_(1.0).mul_(sigma);
                 return Wrap(g.mul(d));
             }
+            case UnaryGradOp.Gelu:
+            {
+                // Φ(x) + x·φ(x), Φ(x) = (1 + erf(x/√2))/2, φ(x) = e^(−x²/2)/√(2π).
+                using var cdf = t.mul(0.70710678118654752440);
+                cdf.erf_().add_(1.0).mul_(0.5);
+                using var d = t.square();
+                d.mul_(-0.5).exp_().mul_(0.39894228040143267794).mul_(t).add_(cdf);
+                return Wrap(g.mul(d));
+            }
             case UnaryGradOp.Silu:
             {
                 using var s = t.sigmoid();

@@ -39,7 +39,7 @@ internal static class Activations
 
     /// <summary>result = erfc(-x/√2) for each x (double), by the rational Chebyshev fit of Numerical Recipes'
     /// erfcc (fractional error below 1.2e-7 everywhere). <paramref name="t"/> is scratch.</summary>
-    private static void ErfcNegScaled(ReadOnlySpan<double> x, Span<double> t, Span<double> result)
+    internal static void ErfcNegScaled(ReadOnlySpan<double> x, Span<double> t, Span<double> result)
     {
         int n = x.Length;
         // a = |x|/√2 ; t = 1/(1 + a/2)

@@ -4,7 +4,8 @@ using System.Numerics.Tensors;
 namespace MechInterp.Backends.Cpu.Kernels;
 
 /// <summary>
-/// Fused backward rows of the smooth activations (<see cref="UnaryGradOp.GeluTanh"/>, <see cref="UnaryGradOp.Silu"/>):
+/// Fused backward rows of the smooth activations (<see cref="UnaryGradOp.GeluTanh"/>, <see cref="UnaryGradOp.Silu"/>,
+/// <see cref="UnaryGradOp.Gelu"/>):
 /// the derivative at x times the gradient in one pass over chunks that stay in L1, instead of the ~10 whole-tensor
 /// temporaries of the composite formula. Dense rows use <see cref="TensorPrimitives"/> (SIMD tanh and sigmoid); strided
 /// or broadcast rows use the scalar formula.
@@ -14,6 +15,8 @@ internal static class SmoothActivationGrads
     private const int Chunk = 256;
     private const double SqrtTwoOverPi = 0.7978845608028654;
     private const double Cubic = 0.044715;
+    private const double InvSqrt2 = 0.70710678118654752440;
+    private const double InvSqrtTwoPi = 0.39894228040143267794;
 
     /// <summary>d[i] = op'(x[oX + i·sX])·g[oG + i·sG] for the <c>d.Length</c> elements of one row.</summary>
     public static void Row<T>(UnaryGradOp op, ReadOnlySpan<T> g, long oG, long sG, ReadOnlySpan<T> x, long oX, long sX, Span<T> d)
@@ -28,7 +31,9 @@ internal static class SmoothActivationGrads
             {
                 int len = Math.Min(Chunk, n - s);
                 if (op == UnaryGradOp.GeluTanh) GeluTanhChunk(gs.Slice(s, len), xs.Slice(s, len), d.Slice(s, len));
-                else SiluChunk(gs.Slice(s, len), xs.Slice(s, len), d.Slice(s, len));
+                else if (op == UnaryGradOp.Silu) SiluChunk(gs.Slice(s, len), xs.Slice(s, len), d.Slice(s, len));
+                else if (typeof(T) == typeof(float)) GeluChunk(Cast<T, float>(gs.Slice(s, len)), Cast<T, float>(xs.Slice(s, len)), CastMutable<T, float>(d.Slice(s, len)));
+                else for (int i = s; i < s + len; i++) d[i] = Apply(op, gs[i], xs[i]);
             }
             return;
         }
@@ -41,6 +46,12 @@ internal static class SmoothActivationGrads
     internal static T Apply<T>(UnaryGradOp op, T g, T x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T one = T.One, two = T.CreateTruncating(2.0);
+        if (op == UnaryGradOp.Gelu)
+        {
+            double v = double.CreateTruncating(x);
+            double cdf = 0.5 * Activations.Erfc(-v * InvSqrt2), pdf = Math.Exp(-0.5 * v * v) * InvSqrtTwoPi;
+            return g * T.CreateTruncating(cdf + v * pdf);
+        }
         if (op == UnaryGradOp.Silu)
         {
             T s = one / (one + T.Exp(-x));
@@ -72,6 +83,29 @@ internal static class SmoothActivationGrads
         TensorPrimitives.Multiply(d, sigma, d);
         TensorPrimitives.Multiply(d, g, d);
     }
+
+    /// <summary>Exact GELU's derivative for float32, computed in double like the forward kernel: Φ(x) from the same
+    /// erfc fit (fractional error below 1.2e-7), φ(x) = e^(−x²/2)/√(2π).</summary>
+    private static void GeluChunk(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> d)
+    {
+        int n = d.Length;
+        Span<double> xd = stackalloc double[n], scratch = stackalloc double[n], cdf = stackalloc double[n];
+        TensorPrimitives.ConvertTruncating<float, double>(x, xd);
+        Activations.ErfcNegScaled(xd, scratch, cdf);                   // erfc(−x/√2) = 2Φ(x)
+        TensorPrimitives.Multiply(xd, xd, scratch);
+        TensorPrimitives.Multiply(scratch, -0.5, scratch);
+        TensorPrimitives.Exp(scratch, scratch);
+        TensorPrimitives.Multiply(scratch, InvSqrtTwoPi, scratch);     // φ(x)
+        TensorPrimitives.Multiply(scratch, xd, scratch);               // x·φ(x)
+        TensorPrimitives.MultiplyAdd(cdf, 0.5, scratch, scratch);      // Φ(x) + x·φ(x)
+        for (int i = 0; i < n; i++) d[i] = (float)(g[i] * scratch[i]);
+    }
+
+    private static ReadOnlySpan<TTo> Cast<TFrom, TTo>(ReadOnlySpan<TFrom> s) where TFrom : unmanaged where TTo : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(s);
+
+    private static Span<TTo> CastMutable<TFrom, TTo>(Span<TFrom> s) where TFrom : unmanaged where TTo : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(s);
 
     private static void SiluChunk<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
