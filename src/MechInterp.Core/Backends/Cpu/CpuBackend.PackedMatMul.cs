@@ -22,7 +22,7 @@ internal sealed partial class CpuBackend
         bool created = false;
         // A few-row product (a decode step) streams B: it reads a pack that prefill made (contiguous panels, and the
         // dropped file pages stay dropped) but never makes one.
-        var panels = !Gemm.PacksB(m, brs, bcs) ? cache.Existing(key, storage.Version) : cache.Get(key, storage.Version, () =>
+        var panels = !Gemm.PacksB(m, brs, bcs) ? cache.Existing(key, storage.Version) : cache.Get(key, storage.Version, !storage.PagesDroppable, () =>
         {
             fixed (float* pb = storage.Span<float>()) return PackedPanels.Pack(k, n, pb + b.Offset, brs, bcs, nr);
         }, out created);

@@ -75,6 +75,10 @@ internal sealed unsafe class CpuStorage
         if (IsMapped) Volatile.Read(ref _file)?.MarkWritten();
     }
 
+    /// <summary>True when a pack of this storage's matrices would replace its resident memory rather than add to it: a
+    /// memory-mapped storage whose mapping no storage has written (<see cref="ReleaseMappedPages"/> can drop it).</summary>
+    public bool PagesDroppable => IsMapped && OperatingSystem.IsLinux() && Volatile.Read(ref _file) is { HasPrivateWrites: false };
+
     /// <summary>Lets the kernel drop this mapped storage's resident pages (they are read back from the file on the next
     /// touch): only while no storage has written into the mapping, so no private copy-on-write page can be lost.
     /// Used once a packed copy serves the products. No effect for pooled storage or off Linux.</summary>

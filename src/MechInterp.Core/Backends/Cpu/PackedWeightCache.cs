@@ -20,7 +20,24 @@ internal sealed class PackedWeightCache
     {
         public Key Key { get; } = key;
         public int Version { get; set; } = version;
-        public PackedPanels? Panels { get; set; }
+        public PackedPanels? Panels { get; private set; }
+
+        /// <summary>Bytes of <see cref="Panels"/> charged to <see cref="PackBudget"/>.</summary>
+        private long Charged { get; set; }
+
+        public void Set(PackedPanels panels, long charged)
+        {
+            Drop();
+            Panels = panels;
+            Charged = charged;
+        }
+
+        public void Drop()
+        {
+            PackBudget.Refund(Charged);
+            Panels = null;
+            Charged = 0;
+        }
     }
 
     /// <summary>Total bytes of the packs held.</summary>
@@ -34,8 +51,10 @@ internal sealed class PackedWeightCache
 
     /// <summary>The pack of <paramref name="key"/> at storage version <paramref name="version"/>: the cached one, or
     /// one made now by <paramref name="pack"/> when this view was already used at this version, or null on a first
-    /// use (the caller packs on the fly as usual). <paramref name="created"/> says a pack was made by this call.</summary>
-    public PackedPanels? Get(Key key, int version, Func<PackedPanels> pack, out bool created)
+    /// use (the caller packs on the fly as usual). A pack that adds to memory (<paramref name="charged"/>: the weight
+    /// stays resident beside it) is made only if its bytes fit <see cref="PackBudget"/>. <paramref name="created"/>
+    /// says a pack was made by this call.</summary>
+    public PackedPanels? Get(Key key, int version, bool charged, Func<PackedPanels> pack, out bool created)
     {
         created = false;
         lock (_entries)
@@ -49,12 +68,22 @@ internal sealed class PackedWeightCache
             if (entry.Version != version)
             {
                 entry.Version = version;
-                entry.Panels = null;
+                entry.Drop();
                 return null;
             }
             if (entry.Panels is null)
             {
-                entry.Panels = pack();
+                long bytes = PackedPanels.BytesFor(key.K, key.N, key.Nr);
+                if (charged && !PackBudget.TryCharge(bytes)) return null;
+                try
+                {
+                    entry.Set(pack(), charged ? bytes : 0);
+                }
+                catch
+                {
+                    if (charged) PackBudget.Refund(bytes);
+                    throw;
+                }
                 created = true;
             }
             return entry.Panels;
@@ -68,9 +97,20 @@ internal sealed class PackedWeightCache
         lock (_entries) return _entries.Find(e => e.Key == key && e.Version == version)?.Panels;
     }
 
+    /// <summary>A storage dropped without being released (its tensors were never disposed) takes its cache with it: the
+    /// budget gets the charge back here.</summary>
+    ~PackedWeightCache()
+    {
+        foreach (var e in _entries) e.Drop();
+    }
+
     /// <summary>Drops every pack (the storage was written or released).</summary>
     public void Clear()
     {
-        lock (_entries) _entries.Clear();
+        lock (_entries)
+        {
+            foreach (var e in _entries) e.Drop();
+            _entries.Clear();
+        }
     }
 }

@@ -36,6 +36,9 @@ internal sealed unsafe class PackedPanels
     /// <summary>Columns rounded up to a whole panel.</summary>
     public int PaddedN { get; }
 
+    /// <summary>Bytes a pack of a k×n matrix in <paramref name="nr"/>-wide panels holds.</summary>
+    public static long BytesFor(int k, int n, int nr) => (long)k * ((n + nr - 1) / nr * nr) * sizeof(float);
+
     /// <summary>Bytes held.</summary>
     public long Bytes => (long)_data.Length * sizeof(float);
 
