@@ -16,7 +16,7 @@ internal sealed partial class CpuBackend
         long brs = b.Strides[^2], bcs = b.Strides[^1];
         if (brs != 1 && bcs != 1) return false;
         int nr = Gemm.PanelWidth;
-        if ((long)k * ((n + nr - 1) / nr * nr) > Array.MaxLength) return false; // one array holds a pack
+        if (PackedPanels.BytesFor(k, n, nr) / sizeof(float) > Array.MaxLength) return false; // one array holds a pack
         var storage = b.Storage;
         var key = new PackedWeightCache.Key(b.Offset, k, n, brs, bcs, nr);
         bool created = false;

@@ -37,7 +37,7 @@ internal sealed unsafe class PackedPanels
     public int PaddedN { get; }
 
     /// <summary>Bytes a pack of a k×n matrix in <paramref name="nr"/>-wide panels holds.</summary>
-    public static long BytesFor(int k, int n, int nr) => (long)k * ((n + nr - 1) / nr * nr) * sizeof(float);
+    public static long BytesFor(int k, int n, int nr) => k * (((long)n + nr - 1) / nr * nr) * sizeof(float);
 
     /// <summary>Bytes held.</summary>
     public long Bytes => (long)_data.Length * sizeof(float);

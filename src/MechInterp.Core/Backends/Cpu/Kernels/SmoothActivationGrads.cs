@@ -5,10 +5,9 @@ namespace MechInterp.Backends.Cpu.Kernels;
 
 /// <summary>
 /// Fused backward rows of the smooth activations (<see cref="UnaryGradOp.GeluTanh"/>, <see cref="UnaryGradOp.Silu"/>,
-/// <see cref="UnaryGradOp.Gelu"/>):
-/// the derivative at x times the gradient in one pass over chunks that stay in L1, instead of the ~10 whole-tensor
-/// temporaries of the composite formula. Dense rows use <see cref="TensorPrimitives"/> (SIMD tanh and sigmoid); strided
-/// or broadcast rows use the scalar formula.
+/// <see cref="UnaryGradOp.Gelu"/>): the derivative at x times the gradient in one pass over chunks that stay in L1,
+/// instead of the ~10 whole-tensor temporaries of the composite formula. Dense rows use <see cref="TensorPrimitives"/>
+/// (SIMD sigmoid and exp; exact GELU in double, like its forward); strided or broadcast rows use the scalar formula.
 /// </summary>
 internal static class SmoothActivationGrads
 {
