@@ -6,8 +6,14 @@ namespace MechInterp.Backends.Cpu.Kernels;
 internal static class Activations
 {
     private const int Chunk = 256;
-    private const double InvSqrt2 = 0.70710678118654752440;
-    private const double SqrtTwoOverPi = 0.79788456080286535588;
+    /// <summary>1/√2.</summary>
+    internal const double InvSqrt2 = 0.70710678118654752440;
+
+    /// <summary>√(2/π), the tanh GELU's scale.</summary>
+    internal const double SqrtTwoOverPi = 0.79788456080286535588;
+
+    /// <summary>The tanh GELU's cubic coefficient.</summary>
+    internal const double Cubic = 0.044715;
 
     /// <summary>Exact GELU 0.5·x·(1+erf(x/√2)) = 0.5·x·erfc(-x/√2) in float32, computed in double
     /// (vectorised; relative error about 1.2e-7).</summary>
@@ -93,7 +99,7 @@ internal static class Activations
     public static void GeluTanh<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Span<T> u = stackalloc T[Chunk];
-        T c = T.CreateTruncating(SqrtTwoOverPi), k = T.CreateTruncating(0.044715 * SqrtTwoOverPi), half = T.CreateTruncating(0.5);
+        T c = T.CreateTruncating(SqrtTwoOverPi), k = T.CreateTruncating(Cubic * SqrtTwoOverPi), half = T.CreateTruncating(0.5);
         for (int s = 0; s < x.Length; s += Chunk)
         {
             int n = Math.Min(Chunk, x.Length - s);

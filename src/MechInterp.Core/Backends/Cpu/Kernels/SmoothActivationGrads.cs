@@ -12,9 +12,7 @@ namespace MechInterp.Backends.Cpu.Kernels;
 internal static class SmoothActivationGrads
 {
     private const int Chunk = 256;
-    private const double SqrtTwoOverPi = 0.7978845608028654;
-    private const double Cubic = 0.044715;
-    private const double InvSqrt2 = 0.70710678118654752440;
+    private const double SqrtTwoOverPi = Activations.SqrtTwoOverPi, Cubic = Activations.Cubic, InvSqrt2 = Activations.InvSqrt2;
     private const double InvSqrtTwoPi = 0.39894228040143267794;
 
     /// <summary>d[i] = op'(x[oX + i·sX])·g[oG + i·sG] for the <c>d.Length</c> elements of one row.</summary>
