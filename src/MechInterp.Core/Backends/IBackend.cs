@@ -99,6 +99,13 @@ internal interface IBackend
     /// (e.g. transposed views), which the backend should exploit rather than copy where it can.</summary>
     TensorHandle MatMul(TensorHandle a, TensorHandle b);
 
+    /// <summary>The batched product <see cref="MatMul"/> of causal attention, where row r of each matrix (r mod
+    /// <paramref name="rowsPerGroup"/> = query i) only involves columns j ≤ i + <paramref name="offset"/> ("visible").
+    /// <paramref name="inputMasked"/> false (scores = q·kᵀ): the visible entries of the result are exact and the hidden
+    /// ones unspecified — the caller masks or ignores them. True (z = pattern·v): a's hidden entries are zero, so the
+    /// product may skip them; the result is exact. A backend may compute the full product instead.</summary>
+    TensorHandle CausalMatMul(TensorHandle a, TensorHandle b, long rowsPerGroup, long offset, bool inputMasked);
+
     // ---- neural-network primitives ----
 
     /// <summary>Numerically stable softmax (or log-softmax) over <paramref name="dim"/>.</summary>

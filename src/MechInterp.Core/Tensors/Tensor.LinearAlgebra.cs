@@ -4,6 +4,20 @@ namespace MechInterp;
 
 public sealed partial class Tensor
 {
+    /// <summary>The causal-attention product (<c>IBackend.CausalMatMul</c>) of this [..., m, k] and
+    /// <paramref name="other"/> [..., k, n] with equal batch dims: without <paramref name="inputMasked"/> only the
+    /// visible entries (column j ≤ (row mod <paramref name="rowsPerGroup"/>) + <paramref name="offset"/>) are defined;
+    /// with it, this tensor's hidden entries must be zero. Inference only: records no gradient.</summary>
+    internal Tensor CausalMatMul(Tensor other, long rowsPerGroup, long offset, bool inputMasked)
+    {
+        if (GradMode.IsEnabled && (RequiresGrad || other.RequiresGrad))
+            throw new InvalidOperationException("CausalMatMul records no gradient: use MatMul when one is needed");
+        if (Rank < 2 || other.Rank != Rank || DType != other.DType || Device != other.Device
+            || !Shape.AsSpan(0, Rank - 2).SequenceEqual(other.Shape.AsSpan(0, Rank - 2)) || Shape[^1] != other.Shape[^2])
+            throw new ArgumentException($"CausalMatMul: {ShapeString(Shape)} {DType} on {Device} @ {ShapeString(other.Shape)} {other.DType} on {other.Device} needs one dtype, one device and equal batch dims");
+        return new Tensor(Backend.CausalMatMul(Handle, other.Handle, rowsPerGroup, offset, inputMasked));
+    }
+
     /// <summary>Matrix product with torch.matmul semantics: 1-D operands are promoted, batch dims broadcast.</summary>
     public Tensor MatMul(Tensor other)
     {

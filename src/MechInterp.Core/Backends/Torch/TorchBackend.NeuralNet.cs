@@ -6,6 +6,9 @@ namespace MechInterp.Backends.Torch;
 internal sealed partial class TorchBackend
 {
     /// <inheritdoc />
+    public TensorHandle CausalMatMul(TensorHandle a, TensorHandle b, long rowsPerGroup, long offset, bool inputMasked) => MatMul(a, b);
+
+    /// <inheritdoc />
     public TensorHandle MatMul(TensorHandle a, TensorHandle b)
     {
         var ta = T(a);

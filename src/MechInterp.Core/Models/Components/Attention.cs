@@ -103,16 +103,23 @@ public sealed class Attention : Module
         int group = h / kvh;
         var qh = q.Permute(0, 2, 1, 3).Reshape(b, kvh, group * p, dh);
         var kt = k.Permute(0, 2, 3, 1); // [b, kvh, dh, kv]
-        var scores = qh.MatMul(kt).Reshape(b, h, p, kvLen);
         double scale = _cfg.EffectiveAttnScale;
         var type = _cfg.AttentionTypeOf(_layer);
+        bool causal = _cfg.AttnScoresSoftCap <= 0 && context.IsPlainCausal(type);
+        // Inference on plainly causal attention skips the hidden half of both products: the scores' hidden entries are
+        // masked (or never read) before anyone sees them, and the pattern's are zero unless a hook edits scores or pattern.
+        bool skipHidden = causal && !(GradMode.IsEnabled && (qh.RequiresGrad || kt.RequiresGrad));
+        var scores = (skipHidden ? qh.CausalMatMul(kt, p, kvLen - p, inputMasked: false) : qh.MatMul(kt)).Reshape(b, h, p, kvLen);
         Tensor pattern;
-        if (_cfg.AttnScoresSoftCap <= 0 && context.IsPlainCausal(type))
+        if (causal)
             pattern = HookPattern.Invoke(CausalPattern(scores, scale));
         else
             pattern = HookPattern.Invoke(MaskedSoftmax(scores, scale, context.Mask(type, p, kvLen), context.HasPadding));
         var vh = v.Permute(0, 2, 1, 3); // [b, kvh, kv, dh]
-        var z = pattern.Reshape(b, kvh, group * p, kvLen).MatMul(vh).Reshape(b, h, p, dh).Permute(0, 2, 1, 3);
+        var pg = pattern.Reshape(b, kvh, group * p, kvLen);
+        bool zeroHidden = skipHidden && HookAttnScores.IsObservedOnly && HookPattern.IsObservedOnly
+            && !(GradMode.IsEnabled && (pg.RequiresGrad || vh.RequiresGrad));
+        var z = (zeroHidden ? pg.CausalMatMul(vh, p, kvLen - p, inputMasked: true) : pg.MatMul(vh)).Reshape(b, h, p, dh).Permute(0, 2, 1, 3);
         z = HookZ.Invoke(z);
         if (HookResult is null)
             return Linear.Apply(z.Reshape(b, p, h * dh), Wo.Value, Bo.Value);
