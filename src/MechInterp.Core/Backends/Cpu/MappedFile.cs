@@ -94,19 +94,9 @@ internal sealed unsafe class MappedFile
         lock (_dropLock)
         {
             if (HasPrivateWrites || _base == null) return;
-            try
-            {
-                _ = madvise((void*)first, (nuint)(end - first), MadvDontNeed);
-            }
-            catch (DllNotFoundException) { }
-            catch (EntryPointNotFoundException) { }
+            MemoryAdvice.DontNeed((void*)first, (nuint)(end - first));
         }
     }
-
-    private const int MadvDontNeed = 4;
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise")]
-    private static extern int madvise(void* addr, nuint length, int advice);
 
     /// <summary>A second copy-on-write mapping of the same file (a new MAP_PRIVATE view of the same open file): its pages
     /// start out the same, and a write through either mapping is private to it. How a tied weight (W_U, the transpose

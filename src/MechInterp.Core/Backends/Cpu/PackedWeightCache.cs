@@ -27,7 +27,6 @@ internal sealed class PackedWeightCache
 
         public void Set(PackedPanels panels, long charged)
         {
-            Drop();
             Panels = panels;
             Charged = charged;
         }

@@ -30,25 +30,10 @@ internal static unsafe class GemmBuffers
         size = 0;
         nuint rounded = (bytes + HugePage - 1) & ~(HugePage - 1);
         void* p = NativeMemory.AlignedAlloc(rounded, bytes >= HugePage ? HugePage : 64);
-        if (bytes >= HugePage) AdviseHugePages(p, rounded);
+        if (bytes >= HugePage) MemoryAdvice.HugePages(p, rounded);
         ptr = p;
         size = rounded;
         return p;
     }
 
-    private static void AdviseHugePages(void* p, nuint bytes)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        try
-        {
-            _ = madvise(p, bytes, MadvHugePage); // advisory only: a failure just means small pages
-        }
-        catch (DllNotFoundException) { }
-        catch (EntryPointNotFoundException) { }
-    }
-
-    private const int MadvHugePage = 14;
-
-    [DllImport("libc", EntryPoint = "madvise")]
-    private static extern int madvise(void* addr, nuint length, int advice);
 }
