@@ -27,7 +27,9 @@ for p in "${PACKAGES[@]}"; do
   for f in README.md "lib/net10.0/$p.dll" "lib/net10.0/$p.xml"; do
     grep -qx "$f" <<<"$files" || fail "$p: $f is missing from the package"
   done
-  unzip -Z1 "$snupkg" | grep -qx "lib/net10.0/$p.pdb" || fail "$p: the symbols package has no $p.pdb"
+  # (listings go through variables: `unzip | grep -q` can fail under pipefail when grep stops reading early)
+  symbols=$(unzip -Z1 "$snupkg")
+  grep -qx "lib/net10.0/$p.pdb" <<<"$symbols" || fail "$p: the symbols package has no $p.pdb"
   if grep -iE '(^|/)(tests?|samples?|benchmarks?|Fixtures)/|\.(safetensors|ipynb)$|MechInterp\.Tests' <<<"$files"; then
     fail "$p: the package contains files from tests, samples or benchmarks (above)"
   fi
@@ -36,7 +38,8 @@ for p in "${PACKAGES[@]}"; do
     grep -qF "$tag" <<<"$nuspec" || fail "$p: the nuspec lacks $tag"
   done
   if [[ -n $(find "src/$p" -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' -print -quit) ]]; then
-    [[ $(unzip -p "$nupkg" "lib/net10.0/$p.xml" | grep -c '<member name=') -gt 0 ]] || fail "$p: the XML documentation is empty"
+    xmldoc=$(unzip -p "$nupkg" "lib/net10.0/$p.xml")
+    [[ $(grep -c '<member name=' <<<"$xmldoc") -gt 0 ]] || fail "$p: the XML documentation is empty"
   fi
   echo "packed $p $VERSION: $(wc -l <<<"$files") files"
 done
