@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs MechInterp.Core, MechInterp.Hooks and MechInterp.Saes (.nupkg + .snupkg) into a local folder feed and checks
+# Packs MechInterp.Core, MechInterp.Hooks, MechInterp.Saes and MechInterp.Interactive (.nupkg + .snupkg) into a local folder feed and checks
 # what is inside them: metadata, README, XML docs, symbols, nothing from tests/ or samples/.
 #   feed:    $MECHINTERP_FEED (default artifacts/feed), holding VERSION with the packed version
 #   version: $MECHINTERP_PACK_VERSION (default 0.1.0-ci.<UTC timestamp>, so a package cache never serves a stale build)
@@ -7,11 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FEED=${MECHINTERP_FEED:-$PWD/artifacts/feed}
 VERSION=${MECHINTERP_PACK_VERSION:-0.1.0-ci.$(date -u +%Y%m%d%H%M%S)}
-PACKAGES=(MechInterp.Core MechInterp.Hooks MechInterp.Saes)
+PACKAGES=(MechInterp.Core MechInterp.Hooks MechInterp.Saes MechInterp.Interactive)
 
 rm -rf "$FEED" && mkdir -p "$FEED"
-# One build of the three (a no-op after `dotnet test -c Release`); the packs then only change the package version.
-timeout 900 dotnet build src/MechInterp.Saes -c Release --nologo -v quiet
+# One build of the libraries (a no-op after `dotnet test -c Release`); the packs then only change the package version.
+for p in MechInterp.Saes MechInterp.Interactive; do timeout 900 dotnet build "src/$p" -c Release --nologo -v quiet; done
 for p in "${PACKAGES[@]}"; do
   timeout 300 dotnet pack "src/$p" -c Release --no-build --nologo -v quiet -o "$FEED" -p:PackageVersion="$VERSION"
 done

@@ -51,6 +51,15 @@ public sealed class HtmlReport
         foreach (var part in _parts) part(html);
     });
 
+    /// <summary>The report as a block of HTML with its own style and script, for a notebook output.</summary>
+    public string ToHtmlFragment()
+    {
+        var html = new StringBuilder("<div class=\"mi-root\"><style>").Append(ViewAssets.Css).Append("</style>")
+            .Append("<h1 class=\"mi-report-title\">").Append(HtmlText.Escape(Title)).Append("</h1>");
+        foreach (var part in _parts) part(html);
+        return html.Append("<script>").Append(ViewAssets.Script).Append("</script></div>").ToString();
+    }
+
     /// <summary>Writes <see cref="ToHtml"/> to <paramref name="path"/> (UTF-8), creating its folder.</summary>
     /// <exception cref="ArgumentException">The path is empty.</exception>
     public void SaveHtml(string path) => HtmlPage.Save(path, ToHtml());
