@@ -194,13 +194,16 @@ public sealed class ViewBrowserTests(ChromiumSession chromium) : IClassFixture<C
             Assert.Single(page.Requests);
         }
 
-        // Two fragments, as two notebook outputs would be: each brings the runtime, each view is set up once.
+        // Two view fragments and a report fragment, as three notebook outputs would be: each brings the runtime, each
+        // view is set up once.
         var fragment = new AttentionPatternView(tokens, pattern).ToHtmlFragment();
-        string doc = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>fragments</title></head><body>" + fragment + fragment + "</body></html>";
+        string doc = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>fragments</title></head><body>" + fragment + fragment
+            + report.ToHtmlFragment() + "</body></html>";
         await using var frag = await chromium.Render("fragments", doc);
-        Assert.Equal(2, await frag.Eval<int>("document.querySelectorAll('section.mi-view[data-mi-ready=\"1\"]').length"));
-        Assert.Equal(18, await frag.Eval<int>("document.querySelectorAll('rect.mi-attn-cell').length"));
-        Assert.Equal(4, await frag.Eval<int>("document.querySelectorAll('.mi-head canvas').length"));
+        Assert.Equal(5, await frag.Eval<int>("document.querySelectorAll('section.mi-view[data-mi-ready=\"1\"]').length"));
+        Assert.Equal(36, await frag.Eval<int>("document.querySelectorAll('rect.mi-attn-cell').length"));
+        Assert.Equal(8, await frag.Eval<int>("document.querySelectorAll('.mi-head canvas').length"));
+        Assert.Equal(1, await frag.Eval<int>("document.querySelectorAll('.mi-tip').length"));
         frag.AssertNoErrors();
     }
 
