@@ -18,7 +18,10 @@ GLOBAL=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: /
 cleanup() {
   rm -rf "$WORK"
   if [[ $VERSION == *-ci.* ]]; then
-    for p in mechinterp.core mechinterp.hooks mechinterp.saes mechinterp.interactive; do rm -rf "${GLOBAL%/}/$p/$VERSION"; done
+    for p in mechinterp.core mechinterp.hooks mechinterp.saes mechinterp.interactive; do
+      rm -rf "${GLOBAL%/}/$p/$VERSION"
+      rmdir "${GLOBAL%/}/$p" 2>/dev/null || true
+    done
   fi
 }
 trap cleanup EXIT

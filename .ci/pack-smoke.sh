@@ -19,7 +19,10 @@ cleanup() {
   rm -rf "$WORK"
   # Drop this run's prerelease packages from the package cache (only the version made for this run).
   if [[ $VERSION == *-ci.* ]]; then
-    for p in mechinterp.core mechinterp.hooks mechinterp.saes mechinterp.interactive; do rm -rf "${GLOBAL%/}/$p/$VERSION"; done
+    for p in mechinterp.core mechinterp.hooks mechinterp.saes mechinterp.interactive; do
+      rm -rf "${GLOBAL%/}/$p/$VERSION"
+      rmdir "${GLOBAL%/}/$p" 2>/dev/null || true
+    done
   fi
 }
 trap cleanup EXIT
