@@ -1,0 +1,130 @@
+namespace MechInterp.Patching;
+
+/// <summary>
+/// The engine under every sweep: runs a list of <see cref="PatchCell"/>s on one base batch and records the metric of
+/// each. Three things make it fast without changing a number:
+/// <list type="bullet">
+/// <item>only the patched hook point gets a hook, for exactly the passes that patch it;</item>
+/// <item>a cell at layer L starts at layer L from the base run's cached <c>hook_resid_pre</c> (layers before L see
+/// nothing of the patch), through <see cref="ForwardOptions.StartAtLayer"/>;</item>
+/// <item>cells of one hook run together: k cells are k copies of the base batch in one forward pass, each copy with
+/// its own mask, and the metric reads each copy's logits apart.</item>
+/// </list>
+/// Rows of a batch never mix in a transformer, so copy i's logits are those of cell i run alone.
+/// </summary>
+internal static class PatchSweep
+{
+    public static float[] Run(IHookedModel model, Tensor baseTokens, IReadOnlyList<PatchCell> cells, Func<Tensor, Tensor> metric,
+        PatchingOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(cells);
+        ArgumentNullException.ThrowIfNull(metric);
+        options ??= PatchingOptions.Default;
+        var tokens = baseTokens.Rank == 1 ? baseTokens.Unsqueeze(0) : baseTokens; // [batch, pos]
+        if (tokens.Rank != 2)
+            throw new ArgumentException($"base tokens must be [batch, pos] token ids, got {Tensor.ShapeString(baseTokens.Shape)}", nameof(baseTokens));
+        long batch = tokens.Shape[0], pos = tokens.Shape[1];
+        var results = new float[cells.Count];
+        if (cells.Count == 0) return results;
+        int perPass = (int)Math.Max(1, options.MaxTokensPerForward / Math.Max(1, batch * pos));
+        var decoder = options.StartAtPatchedLayer ? model as HookedTransformer : null;
+
+        using var sweepScope = Tensor.Scope();
+        var starts = decoder is null ? null : BaseResiduals(decoder, tokens, cells);
+        int done = 0;
+        foreach (var group in GroupByHookAndValue(cells))
+        {
+            var point = model.GetHookPoint(group.Hook);
+            int? layer = point.Layer;
+            var start = layer is { } l && starts is not null ? starts[l] : null; // [batch, pos, d_model]
+            var value = group.Value.To(model.Device);
+            for (int first = 0; first < group.Indices.Count; first += perPass)
+            {
+                int k = Math.Min(perPass, group.Indices.Count - first);
+                using var passScope = Tensor.Scope();
+                var mask = StackMasks(group.Indices.Skip(first).Take(k).Select(i => cells[i].Mask.To(model.Device)).ToList(), batch, group.Hook);
+                var values = value.Shape.Length > 0 && value.Shape[0] == batch && k > 1 ? Repeat(value, k) : value;
+                var ctx = new HookContext().Add(point, (x, h) => Write(x, mask, values, h.Name));
+                Tensor logits;
+                using (GradMode.NoGrad())
+                using (ctx.Activate())
+                    logits = start is null
+                        ? model.Forward(Repeat(tokens.To(model.Device), k))
+                        : model.Forward(Repeat(start, k), new ForwardOptions { StartAtLayer = layer });
+                for (int c = 0; c < k; c++)
+                    results[group.Indices[first + c]] = Scalar(metric(logits.Narrow(0, c * batch, batch)));
+                done += k;
+                options.Progress?.Report(new PatchingProgress(done, cells.Count, group.Hook));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>The base run's residual stream entering every layer that some cell patches.</summary>
+    private static Dictionary<int, Tensor> BaseResiduals(HookedTransformer model, Tensor tokens, IReadOnlyList<PatchCell> cells)
+    {
+        var layers = cells.Select(c => model.GetHookPoint(c.Hook).Layer).OfType<int>().Distinct().ToArray();
+        var names = layers.Select(ActName.ResidPre).ToArray();
+        if (names.Length == 0) return [];
+        var (_, cache) = model.RunWithCache(tokens, names);
+        return layers.ToDictionary(l => l, l => cache[ActName.ResidPre(l)]);
+    }
+
+    private sealed record Group(string Hook, Tensor Value, List<int> Indices);
+
+    private static List<Group> GroupByHookAndValue(IReadOnlyList<PatchCell> cells)
+    {
+        var groups = new List<Group>();
+        var byKey = new Dictionary<(string, Tensor), Group>();
+        for (int i = 0; i < cells.Count; i++)
+        {
+            var c = cells[i] ?? throw new ArgumentException($"cell {i} is null", nameof(cells));
+            if (c.Mask.DType != DType.Bool)
+                throw new ArgumentException($"cell {i} at '{c.Hook}': the mask must be a Bool tensor (got {c.Mask.DType}); build it with a comparison or Tensor.FromArray(bool[], shape)", nameof(cells));
+            if (!byKey.TryGetValue((c.Hook, c.Value), out var g))
+                groups.Add(byKey[(c.Hook, c.Value)] = g = new Group(c.Hook, c.Value, []));
+            g.Indices.Add(i);
+        }
+        return groups;
+    }
+
+    /// <summary>k masks [1 or batch, ...] as one [k·batch, ...] mask, copy c's rows from mask c.</summary>
+    private static Tensor StackMasks(List<Tensor> masks, long batch, string hook)
+    {
+        var rank = masks[0].Rank;
+        var expanded = new List<Tensor>(masks.Count);
+        foreach (var m in masks)
+        {
+            if (m.Rank != rank || m.Rank == 0 || (m.Shape[0] != 1 && m.Shape[0] != batch))
+                throw new ArgumentException($"masks of '{hook}' must share the activation's rank and have batch size 1 or {batch}; got {Tensor.ShapeString(m.Shape)}");
+            expanded.Add(m.Shape[0] == batch ? m : m.Expand([batch, .. m.Shape.Skip(1)]));
+        }
+        // Masks may broadcast along different dims; expand each to the common shape before stacking.
+        var common = expanded.Select(m => m.Shape).Aggregate((a, b) => a.Zip(b, Math.Max).ToArray());
+        return expanded.Count == 1 ? expanded[0] : Tensor.Concat(expanded.Select(m => m.Expand(common)).ToList(), 0);
+    }
+
+    private static Tensor Repeat(Tensor x, int k) => k == 1 ? x : Tensor.Concat(Enumerable.Repeat(x, k).ToList(), 0);
+
+    internal static Tensor Write(Tensor x, Tensor mask, Tensor value, string hook)
+    {
+        for (int d = 0; d < x.Rank; d++)
+        {
+            bool maskOk = mask.Rank == x.Rank && (mask.Shape[d] == 1 || mask.Shape[d] == x.Shape[d]);
+            bool valueOk = value.Rank == 0 || (value.Rank == x.Rank && (value.Shape[d] == 1 || value.Shape[d] == x.Shape[d]));
+            if (!maskOk || !valueOk)
+                throw new ArgumentException($"patch at '{hook}': the activation is {Tensor.ShapeString(x.Shape)} (copies × batch first) but the mask is " +
+                    $"{Tensor.ShapeString(mask.Shape)} and the value {Tensor.ShapeString(value.Shape)}: each dim must be the activation's or 1 " +
+                    "(was the source cache made from tokens of another length?)");
+        }
+        return Tensor.Where(mask, value.DType == x.DType ? value : value.To(x.DType), x);
+    }
+
+    internal static float Scalar(Tensor m)
+    {
+        if (m.NumElements != 1)
+            throw new ArgumentException($"the metric returned shape {Tensor.ShapeString(m.Shape)}: it must reduce logits [batch, pos, d_vocab] to one number (e.g. end with .Mean() or .Sum())");
+        return m.Item<float>();
+    }
+}

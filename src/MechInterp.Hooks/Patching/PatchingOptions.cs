@@ -1,0 +1,27 @@
+namespace MechInterp.Patching;
+
+/// <summary>How a patching sweep runs (not what it computes: every setting gives the same numbers to float rounding).</summary>
+public sealed record PatchingOptions
+{
+    /// <summary>Default options.</summary>
+    public static PatchingOptions Default { get; } = new();
+
+    /// <summary>At most this many tokens (cells × prompts × positions) go through one batched forward pass. Patched cells
+    /// of one hook run as copies of the base batch in one pass; the logits of a pass take tokens × d_vocab floats, so
+    /// lower this for big vocabularies on small memory. 1 cell per pass when it is smaller than one base run.</summary>
+    public int MaxTokensPerForward { get; init; } = 2048;
+
+    /// <summary>Start each patched pass at the patched layer from the base run's cached residual stream
+    /// (<see cref="ForwardOptions.StartAtLayer"/>): layers before it cannot change. On by default for
+    /// <see cref="HookedTransformer"/>; other models always run from the tokens.</summary>
+    public bool StartAtPatchedLayer { get; init; } = true;
+
+    /// <summary>Reports cells done after each forward pass.</summary>
+    public IProgress<PatchingProgress>? Progress { get; init; }
+}
+
+/// <summary>Progress of a sweep: <paramref name="Done"/> of <paramref name="Total"/> cells, the last at <paramref name="Hook"/>.</summary>
+/// <param name="Done">Cells whose metric is known.</param>
+/// <param name="Total">Cells in the sweep.</param>
+/// <param name="Hook">Hook point of the last finished pass.</param>
+public readonly record struct PatchingProgress(int Done, int Total, string Hook);
