@@ -87,10 +87,6 @@ public static partial class Ablation
         return new Lazy<ActivationCache>(() => CacheOf(model, tokens, set.Contains), LazyThreadSafetyMode.None);
     }
 
-    internal static ActivationCache CacheOf(IHookedModel model, Tensor tokens, Func<string, bool> filter) => model switch
-    {
-        HookedTransformer d => d.RunWithCache(tokens, filter).Cache,
-        HookedEncoder e => e.RunWithCache(tokens, filter).Cache,
-        _ => throw new NotSupportedException($"{model.GetType().Name} is neither a HookedTransformer nor a HookedEncoder: cache its activations and patch them with ActivationPatching.Run"),
-    };
+    internal static ActivationCache CacheOf(IHookedModel model, Tensor tokens, Func<string, bool> filter) =>
+        model.RunWithCache(tokens, filter).Cache;
 }

@@ -35,7 +35,9 @@ public sealed class FastSweepTests(ITestOutputHelper output)
                 var got = run(fast).ToArray<float>();
                 double worst = naive.Zip(got, (a, b) => (double)Math.Abs(a - b)).Max();
                 output.WriteLine($"{name} ({fast.MaxTokensPerForward} tokens per pass): max |fast - naive| = {worst:E2}");
-                Assert.True(worst <= 2e-6, $"{name}: fast and naive sweeps differ by {worst:E2}");
+                // Rows of a batch never mix and layers before the patch are the base run's own: the managed backend gives the
+                // same bits; libtorch may pick other GEMM blockings for other batch sizes, so it gets float32 rounding room.
+                Assert.True(device == "cpu" ? worst == 0 : worst <= 2e-6, $"{name}: fast and naive sweeps differ by {worst:E2}");
             }
             Assert.True(naive.Max() - naive.Min() > 1e-3, $"{name}: the sweep must vary for the comparison to mean anything");
         }
