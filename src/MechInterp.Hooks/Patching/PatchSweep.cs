@@ -29,6 +29,7 @@ internal static class PatchSweep
         if (cells.Count == 0) return results;
         int perPass = (int)Math.Max(1, options.MaxTokensPerForward / Math.Max(1, batch * pos));
         var decoder = options.StartAtPatchedLayer ? model as HookedTransformer : null;
+        var readPositions = ReadPositions(options.MetricPositions, pos, model.Device);
 
         using var sweepScope = Tensor.Scope();
         var starts = decoder is null ? null : BaseResiduals(decoder, tokens, cells);
@@ -46,12 +47,12 @@ internal static class PatchSweep
                 var mask = StackMasks(group.Indices.Skip(first).Take(k).Select(i => cells[i].Mask.To(model.Device)).ToList(), batch, group.Hook);
                 var values = value.Shape.Length > 0 && value.Shape[0] == batch && k > 1 ? Repeat(value, k) : value;
                 var ctx = new HookContext().Add(point, (x, h) => Write(x, mask, values, h.Name));
+                var input = start ?? tokens.To(model.Device);
+                var forward = new ForwardOptions { StartAtLayer = start is null ? null : layer };
                 Tensor logits;
                 using (GradMode.NoGrad())
                 using (ctx.Activate())
-                    logits = start is null
-                        ? model.Forward(Repeat(tokens.To(model.Device), k))
-                        : model.Forward(Repeat(start, k), new ForwardOptions { StartAtLayer = layer });
+                    logits = Logits(model, Repeat(input, k), forward, readPositions, ctx);
                 for (int c = 0; c < k; c++)
                     results[group.Indices[first + c]] = Scalar(metric(logits.Narrow(0, c * batch, batch)));
                 done += k;
@@ -59,6 +60,33 @@ internal static class PatchSweep
             }
         }
         return results;
+    }
+
+    /// <summary>The forward pass of one batch of cells: full logits, or (with metric positions) the last block's output
+    /// captured at its <c>hook_resid_post</c>, normalised and unembedded at those positions only.</summary>
+    private static Tensor Logits(IHookedModel model, Tensor input, ForwardOptions forward, Tensor? readPositions, HookContext ctx)
+    {
+        if (readPositions is null) return model.Forward(input, forward);
+        string last = ActName.ResidPost(model.Config.NLayers - 1);
+        if (!model.HookDict.TryGetValue(last, out var final))
+            return model.Forward(input, forward).IndexSelect(1, readPositions); // [rows, n, d_vocab]
+        Tensor? residual = null;
+        ctx.AddObserver(final, (x, _) => residual = x);
+        model.Forward(input, forward with { ReturnType = ReturnType.None });
+        if (residual is null) throw new InvalidOperationException($"'{last}' did not fire during the forward pass");
+        return model.ToLogits(model.ApplyFinalNorm(residual.IndexSelect(1, readPositions))); // [rows, n, d_vocab]
+    }
+
+    private static Tensor? ReadPositions(IReadOnlyList<Index>? positions, long pos, Device device)
+    {
+        if (positions is null) return null;
+        if (positions.Count == 0) throw new ArgumentException("MetricPositions is empty: list the positions the metric reads, or leave it null for all");
+        var ids = positions.Select(i =>
+        {
+            long at = i.IsFromEnd ? pos - i.Value : i.Value;
+            return at >= 0 && at < pos ? at : throw new ArgumentOutOfRangeException(nameof(positions), $"metric position {i} is outside the {pos} positions of the base tokens");
+        }).ToArray();
+        return Tensor.FromArray(ids, [ids.Length], DType.Int64, device);
     }
 
     /// <summary>The base run's residual stream entering every layer that some cell patches.</summary>

@@ -16,6 +16,12 @@ public sealed record PatchingOptions
     /// <see cref="HookedTransformer"/>; other models always run from the tokens.</summary>
     public bool StartAtPatchedLayer { get; init; } = true;
 
+    /// <summary>The positions the metric reads, when it declares them (e.g. <c>[^1]</c> for a last-position logit
+    /// difference): the unembedding then runs only there and the metric receives logits [batch, these positions, d_vocab]
+    /// in this order, so a metric written as <c>logits[.., ^1, ..]</c> still reads the last one. Null: every position.
+    /// The final norm then runs a second time on those positions (its hooks see [rows, n, d_model]).</summary>
+    public IReadOnlyList<Index>? MetricPositions { get; init; }
+
     /// <summary>Reports cells done after each forward pass.</summary>
     public IProgress<PatchingProgress>? Progress { get; init; }
 }

@@ -30,11 +30,11 @@ public sealed class FastSweepTests(ITestOutputHelper output)
         foreach (var (name, run) in sweeps)
         {
             var naive = run(s_naive).ToArray<float>();
-            foreach (var fast in new[] { PatchingOptions.Default, new PatchingOptions { MaxTokensPerForward = 3 * 24 } })
+            foreach (var fast in new[] { PatchingOptions.Default, new PatchingOptions { MaxTokensPerForward = 3 * 24 }, new PatchingOptions { MetricPositions = [^1] } })
             {
                 var got = run(fast).ToArray<float>();
                 double worst = naive.Zip(got, (a, b) => (double)Math.Abs(a - b)).Max();
-                output.WriteLine($"{name} ({fast.MaxTokensPerForward} tokens per pass): max |fast - naive| = {worst:E2}");
+                output.WriteLine($"{name} ({fast.MaxTokensPerForward} tokens per pass, logits at {(fast.MetricPositions is null ? "all positions" : "the last")}): max |fast - naive| = {worst:E2}");
                 // Rows of a batch never mix and layers before the patch are the base run's own: the managed backend gives the
                 // same bits; libtorch may pick other GEMM blockings for other batch sizes, so it gets float32 rounding room.
                 Assert.True(device == "cpu" ? worst == 0 : worst <= 2e-6, $"{name}: fast and naive sweeps differ by {worst:E2}");
