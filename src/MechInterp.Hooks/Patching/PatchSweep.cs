@@ -32,19 +32,29 @@ internal static class PatchSweep
         var readPositions = ReadPositions(options.MetricPositions, pos, model.Device);
 
         using var sweepScope = Tensor.Scope();
-        var starts = decoder is null ? null : BaseResiduals(decoder, tokens, cells);
+        var groups = GroupByHookAndValue(cells);
+        var baseRun = BaseRun(model, tokens, groups, decoder is not null, options.SkipUnchangedCells, metric, readPositions);
         int done = 0;
-        foreach (var group in GroupByHookAndValue(cells))
+        foreach (var group in groups)
         {
             var point = model.GetHookPoint(group.Hook);
             int? layer = point.Layer;
-            var start = layer is { } l && starts is not null ? starts[l] : null; // [batch, pos, d_model]
+            var start = layer is { } l && decoder is not null ? baseRun.Cache[ActName.ResidPre(l)] : null; // [batch, pos, d_model]
             var value = group.Value.To(model.Device);
-            for (int first = 0; first < group.Indices.Count; first += perPass)
+            var todo = group.Indices;
+            if (options.SkipUnchangedCells)
             {
-                int k = Math.Min(perPass, group.Indices.Count - first);
+                // A cell that writes what is already there is the base run itself.
+                var same = todo.Where(i => WritesNothingNew(baseRun.Cache[group.Hook], cells[i].Mask.To(model.Device), value)).ToHashSet();
+                foreach (var i in same) results[i] = baseRun.Metric;
+                todo = todo.Where(i => !same.Contains(i)).ToList();
+                if (same.Count > 0) options.Progress?.Report(new PatchingProgress(done += same.Count, cells.Count, group.Hook));
+            }
+            for (int first = 0; first < todo.Count; first += perPass)
+            {
+                int k = Math.Min(perPass, todo.Count - first);
                 using var passScope = Tensor.Scope();
-                var mask = StackMasks(group.Indices.Skip(first).Take(k).Select(i => cells[i].Mask.To(model.Device)).ToList(), batch, group.Hook);
+                var mask = StackMasks(todo.Skip(first).Take(k).Select(i => cells[i].Mask.To(model.Device)).ToList(), batch, group.Hook);
                 var values = value.Shape.Length > 0 && value.Shape[0] == batch && k > 1 ? Repeat(value, k) : value;
                 var ctx = new HookContext().Add(point, (x, h) => Write(x, mask, values, h.Name));
                 var input = start ?? tokens.To(model.Device);
@@ -54,7 +64,7 @@ internal static class PatchSweep
                 using (ctx.Activate())
                     logits = Logits(model, Repeat(input, k), forward, readPositions, ctx);
                 for (int c = 0; c < k; c++)
-                    results[group.Indices[first + c]] = Scalar(metric(logits.Narrow(0, c * batch, batch)));
+                    results[todo[first + c]] = Scalar(metric(logits.Narrow(0, c * batch, batch)));
                 done += k;
                 options.Progress?.Report(new PatchingProgress(done, cells.Count, group.Hook));
             }
@@ -89,14 +99,29 @@ internal static class PatchSweep
         return Tensor.FromArray(ids, [ids.Length], DType.Int64, device);
     }
 
-    /// <summary>The base run's residual stream entering every layer that some cell patches.</summary>
-    private static Dictionary<int, Tensor> BaseResiduals(HookedTransformer model, Tensor tokens, IReadOnlyList<PatchCell> cells)
+    /// <summary>The unpatched base run: its metric, and a cache of the residual stream entering every layer (to start
+    /// patched passes there) and of each patched activation (to spot cells that change nothing).</summary>
+    private static (float Metric, ActivationCache Cache) BaseRun(IHookedModel model, Tensor tokens, List<Group> groups, bool residuals,
+        bool patchedHooks, Func<Tensor, Tensor> metric, Tensor? readPositions)
     {
-        var layers = cells.Select(c => model.GetHookPoint(c.Hook).Layer).OfType<int>().Distinct().ToArray();
-        var names = layers.Select(ActName.ResidPre).ToArray();
-        if (names.Length == 0) return [];
-        var (_, cache) = model.RunWithCache(tokens, names);
-        return layers.ToDictionary(l => l, l => cache[ActName.ResidPre(l)]);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var g in groups)
+        {
+            if (patchedHooks) names.Add(g.Hook);
+            if (residuals && model.GetHookPoint(g.Hook).Layer is { } l) names.Add(ActName.ResidPre(l));
+        }
+        var (logits, cache) = model.RunWithCache(tokens.To(model.Device), names.Contains);
+        if (readPositions is not null) logits = logits.IndexSelect(1, readPositions); // [batch, n, d_vocab]
+        return (Scalar(metric(logits)), cache);
+    }
+
+    /// <summary>True when writing <paramref name="value"/> where <paramref name="mask"/> is true leaves
+    /// <paramref name="activation"/> as it is, bit for bit.</summary>
+    private static bool WritesNothingNew(Tensor activation, Tensor mask, Tensor value)
+    {
+        using var scope = Tensor.Scope();
+        var written = Write(activation, mask, value, "(base run)");
+        return (written != activation).To(DType.Int64).Sum().Item<long>() == 0;
     }
 
     private sealed record Group(string Hook, Tensor Value, List<int> Indices);

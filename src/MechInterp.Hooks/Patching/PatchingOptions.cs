@@ -22,6 +22,11 @@ public sealed record PatchingOptions
     /// The final norm then runs a second time on those positions (its hooks see [rows, n, d_model]).</summary>
     public IReadOnlyList<Index>? MetricPositions { get; init; }
 
+    /// <summary>Give a cell the base run's metric without a forward pass when its patch writes exactly the values already
+    /// there (positions before the first token that differs, a head already zero, the run's own cache): exact, and in a
+    /// typical sweep a large share of the cells. Off: every cell runs (to time or test the patched passes themselves).</summary>
+    public bool SkipUnchangedCells { get; init; } = true;
+
     /// <summary>Reports cells done after each forward pass.</summary>
     public IProgress<PatchingProgress>? Progress { get; init; }
 }

@@ -10,7 +10,7 @@ public sealed class FastSweepTests(ITestOutputHelper output)
 {
     public static TheoryData<string, string> Cases() => PatchingOracle.Cases();
 
-    private static readonly PatchingOptions s_naive = new() { MaxTokensPerForward = 1, StartAtPatchedLayer = false };
+    private static readonly PatchingOptions s_naive = new() { MaxTokensPerForward = 1, StartAtPatchedLayer = false, SkipUnchangedCells = false };
 
     [Theory, MemberData(nameof(Cases))]
     public void BatchedSweepsStartingAtThePatchedLayerEqualTheNaiveLoop(string fixture, string device)
@@ -30,7 +30,7 @@ public sealed class FastSweepTests(ITestOutputHelper output)
         foreach (var (name, run) in sweeps)
         {
             var naive = run(s_naive).ToArray<float>();
-            foreach (var fast in new[] { PatchingOptions.Default, new PatchingOptions { MaxTokensPerForward = 3 * 24 }, new PatchingOptions { MetricPositions = [^1] } })
+            foreach (var fast in new[] { PatchingOptions.Default, new PatchingOptions { MaxTokensPerForward = 3 * 24, SkipUnchangedCells = false }, new PatchingOptions { MetricPositions = [^1] } })
             {
                 var got = run(fast).ToArray<float>();
                 double worst = naive.Zip(got, (a, b) => (double)Math.Abs(a - b)).Max();
@@ -41,6 +41,26 @@ public sealed class FastSweepTests(ITestOutputHelper output)
             }
             Assert.True(naive.Max() - naive.Min() > 1e-3, $"{name}: the sweep must vary for the comparison to mean anything");
         }
+    }
+
+    [Fact]
+    public void CellsThatWriteTheBaseValuesAreSkippedWithTheBaseMetric()
+    {
+        using var o = new PatchingOracle("gpt2-tiny", "cpu");
+        using var scope = Tensor.Scope();
+        var (_, clean) = o.Model.RunWithCache(o.Clean);
+        int passes = 0;
+        var counter = new HookContext().AddObserver(o.Model.GetHookPoint("hook_embed"), (_, _) => passes++);
+        Tensor skipped;
+        using (counter.Activate())
+            skipped = ActivationPatching.ResidPre(o.Model, o.Corrupted, clean, o.Metric, new PatchingOptions { StartAtPatchedLayer = false, MaxTokensPerForward = 24 });
+        // At layer 0 the residual differs only where a token does (positions 2, 4, 10); at layer 1 from the first of them
+        // on (2..11). Only those cells run, one pass each here, plus the one base pass.
+        var tokensDiffer = Enumerable.Range(0, 12).Count(p => o.Clean[.., p].ToArray<long>().Zip(o.Corrupted[.., p].ToArray<long>()).Any(t => t.First != t.Second));
+        int layer1Runs = 12 - 2;
+        Assert.Equal(1 + tokensDiffer + layer1Runs, passes);
+        var naive = ActivationPatching.ResidPre(o.Model, o.Corrupted, clean, o.Metric, s_naive);
+        Assert.Equal(naive.ToArray<float>(), skipped.ToArray<float>());
     }
 
     [Fact]

@@ -17,10 +17,12 @@ public sealed class PatchingInvariantTests(ITestOutputHelper output)
         using var scope = Tensor.Scope();
         var (logits, own) = o.Model.RunWithCache(o.Corrupted);
         float plain = o.Metric(logits).Item<float>();
+        var run = new PatchingOptions { SkipUnchangedCells = false }; // really run the patched passes
         foreach (var sweep in new[]
                  {
-                     ActivationPatching.ResidPre(o.Model, o.Corrupted, own, o.Metric), ActivationPatching.MlpOut(o.Model, o.Corrupted, own, o.Metric),
-                     ActivationPatching.AttnHeadOutByPos(o.Model, o.Corrupted, own, o.Metric), ActivationPatching.AttnHeadPatternAllPos(o.Model, o.Corrupted, own, o.Metric),
+                     ActivationPatching.ResidPre(o.Model, o.Corrupted, own, o.Metric, run), ActivationPatching.MlpOut(o.Model, o.Corrupted, own, o.Metric, run),
+                     ActivationPatching.AttnHeadOutByPos(o.Model, o.Corrupted, own, o.Metric, run), ActivationPatching.AttnHeadPatternAllPos(o.Model, o.Corrupted, own, o.Metric, run),
+                     ActivationPatching.ResidPre(o.Model, o.Corrupted, own, o.Metric),
                  })
         {
             double worst = sweep.ToArray<float>().Max(v => Math.Abs(v - plain));
