@@ -77,7 +77,7 @@ public static partial class AttributionPatching
     /// <summary>One forward and backward pass of <paramref name="tokens"/>: d metric / d activation and the activation at
     /// each hook (batch first). The gradients belong to no scope: the caller disposes them.</summary>
     internal static (Dictionary<string, Tensor> Grads, Dictionary<string, Tensor> Activations) Gradients(IHookedModel model, Tensor tokens,
-        Func<Tensor, Tensor> metric, IReadOnlyList<string> hooks)
+        Func<Tensor, Tensor> metric, IReadOnlyList<string> hooks, IReadOnlyCollection<string>? dropGradientsAt = null)
     {
         ArgumentNullException.ThrowIfNull(metric);
         var grads = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -90,6 +90,8 @@ public static partial class AttributionPatching
             ctx.AddObserver(point, (x, h) => { lock (gate) acts[h.Name] = x.Detach(); });
             ctx.Add(point, (g, h) => { lock (gate) grads[h.Name] = g.Detach().Clone().DetachFromScopes(); return null; }, HookDirection.Backward);
         }
+        foreach (var name in dropGradientsAt ?? [])
+            ctx.Add(model.GetHookPoint(name), (g, _) => Tensor.ZerosLike(g), HookDirection.Backward);
         using (ctx.Activate())
         {
             if (!GradMode.IsEnabled)
