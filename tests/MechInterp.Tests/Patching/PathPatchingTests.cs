@@ -61,4 +61,41 @@ public sealed class PathPatchingTests(ITestOutputHelper output)
         var sweep = PathPatching.SenderHeads(graphModel, o.Clean, corruptedGraph, o.Metric, ["logits"]).ToArray<float>();
         Assert.Equal(gotLogits, sweep[sender]);
     }
+
+    /// <summary>A toy model made from gpt2-tiny whose paths are known by construction: layer 1 head 2's query weights
+    /// are zero (its query is its bias whatever it reads, so no path into that query can matter) and layer 0 head 3's
+    /// output weights are zero (it writes nothing, so none of its paths can matter); its value path still does.</summary>
+    [Theory, InlineData("cpu"), InlineData("torch-cpu")]
+    public void OnAToyModelPathsThatCannotMatterDoNotAndOthersDo(string device)
+    {
+        using var o = new PatchingOracle("gpt2-tiny", device);
+        using var scope = Tensor.Scope();
+        var model = HookedTransformer.FromPretrained(Path.Combine(AppContext.BaseDirectory, "Fixtures", "gpt2-tiny"), new LoadOptions
+        {
+            Device = Device.Parse(device),
+            ConfigureConfig = c => c with { UseAttnResult = true, UseSplitQkvInput = true, UseHookMlpIn = true },
+        });
+        int dHead = model.Config.DHead;
+        var wq = model.Blocks[1].Attn.Wq.Value.To(Device.Cpu).ToArray<float>(); // [d_model, heads·d_head], head-major columns
+        long cols = model.Blocks[1].Attn.Wq.Value.Shape[1];
+        for (long r = 0; r < wq.Length / cols; r++)
+            for (int i = 0; i < dHead; i++) wq[r * cols + 2 * dHead + i] = 0;
+        model.Blocks[1].Attn.Wq.Value = Tensor.FromArray(wq, model.Blocks[1].Attn.Wq.Value.Shape, DType.Float32, model.Device);
+        var wo = model.Blocks[0].Attn.Wo.Value.To(Device.Cpu).ToArray<float>(); // [heads·d_head, d_model]
+        long width = model.Blocks[0].Attn.Wo.Value.Shape[1];
+        for (long r = 3 * dHead; r < 4 * dHead; r++)
+            for (long c = 0; c < width; c++) wo[r * width + c] = 0;
+        model.Blocks[0].Attn.Wo.Value = Tensor.FromArray(wo, model.Blocks[0].Attn.Wo.Value.Shape, DType.Float32, model.Device);
+
+        var (cleanLogits, _) = model.RunWithCache(o.Clean, _ => false);
+        float cleanMetric = o.Metric(cleanLogits).Item<float>();
+        var (_, corrupted) = model.RunWithCache(o.Corrupted);
+        for (int s = 0; s < 3; s++)
+            Assert.Equal(cleanMetric, PathPatching.Run(model, o.Clean, corrupted, o.Metric, [$"a0.h{s}", "embed"], ["a1.h2.q"]));
+        foreach (var receiver in new[] { "logits", "a1.h0", "m1", "a1.h2" })
+            Assert.Equal(cleanMetric, PathPatching.Run(model, o.Clean, corrupted, o.Metric, ["a0.h3"], [receiver]));
+        float value = PathPatching.Run(model, o.Clean, corrupted, o.Metric, ["embed"], ["a1.h2.v"]);
+        output.WriteLine($"toy: clean {cleanMetric}, embed → a1.h2.v {value}");
+        Assert.True(Math.Abs(value - cleanMetric) > 1e-4, "the value path is untouched by construction and must matter");
+    }
 }
