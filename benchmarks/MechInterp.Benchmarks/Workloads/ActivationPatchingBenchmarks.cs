@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using MechInterp.Attribution;
 using MechInterp.Patching;
 
 namespace MechInterp.Benchmarks.Workloads;

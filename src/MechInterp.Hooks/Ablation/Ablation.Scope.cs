@@ -1,4 +1,6 @@
-namespace MechInterp.Patching;
+using MechInterp.Patching;
+
+namespace MechInterp;
 
 // Ablations that stay on while the model is used: generation, caching, other instruments.
 public static partial class Ablation

@@ -1,4 +1,6 @@
-namespace MechInterp.Patching;
+using MechInterp.Patching;
+
+namespace MechInterp;
 
 /// <summary>
 /// Ablation: knock a component out and see how much the metric moves. Each cell of a sweep replaces one component's

@@ -1,4 +1,6 @@
-namespace MechInterp.Patching;
+using MechInterp.Patching;
+
+namespace MechInterp;
 
 /// <summary>What an ablated activation is replaced by: zero, a mean over a dataset (pooled over positions or per
 /// position), or another prompt's activation (resampling).</summary>

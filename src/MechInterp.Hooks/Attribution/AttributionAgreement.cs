@@ -1,4 +1,6 @@
-namespace MechInterp.Patching;
+using MechInterp.Patching;
+
+namespace MechInterp.Attribution;
 
 /// <summary>
 /// How well attribution patching's estimates agree with exact activation patching on the same sites: Pearson

@@ -1,4 +1,6 @@
-namespace MechInterp.Patching;
+using MechInterp.Patching;
+
+namespace MechInterp.Attribution;
 
 // AtP* (Kramár et al. 2024), fix 2, GradDrop: a component can look unimportant to AtP because its effects through
 // different later paths cancel in the total gradient. Re-running the backward pass with the gradient through one layer's

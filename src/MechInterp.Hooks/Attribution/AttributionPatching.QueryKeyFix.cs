@@ -1,4 +1,6 @@
-namespace MechInterp.Patching;
+using MechInterp.Patching;
+
+namespace MechInterp.Attribution;
 
 // AtP* (Kramár et al. 2024), fix 1: queries and keys act on the metric through a softmax, whose first-order expansion
 // fails exactly where attention saturates (a patched key that would win the softmax looks like it does nothing). So for

@@ -1,4 +1,6 @@
-namespace MechInterp.Patching;
+using MechInterp.Patching;
+
+namespace MechInterp.Attribution;
 
 // The named estimates, one per activation-patching sweep (same shapes as ActivationPatching's).
 public static partial class AttributionPatching

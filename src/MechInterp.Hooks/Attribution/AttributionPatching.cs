@@ -1,4 +1,6 @@
-namespace MechInterp.Patching;
+using MechInterp.Patching;
+
+namespace MechInterp.Attribution;
 
 /// <summary>
 /// Attribution patching (AtP): a first-order estimate of every activation-patching result at once, from one forward and

@@ -1,4 +1,7 @@
-namespace MechInterp.Patching;
+using MechInterp.Attribution;
+using MechInterp.Patching;
+
+namespace MechInterp.Circuits;
 
 /// <summary>
 /// Runs a circuit: the model on the source (clean) prompts with only the circuit's edges carrying the run's own values;

@@ -1,4 +1,7 @@
-namespace MechInterp.Patching;
+using MechInterp.Attribution;
+using MechInterp.Patching;
+
+namespace MechInterp.Circuits;
 
 /// <summary>
 /// The model as a graph of residual-stream reads and writes, for edge attribution and circuits. Upstream nodes write

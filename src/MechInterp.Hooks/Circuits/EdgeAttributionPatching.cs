@@ -1,4 +1,7 @@
-namespace MechInterp.Patching;
+using MechInterp.Attribution;
+using MechInterp.Patching;
+
+namespace MechInterp.Circuits;
 
 /// <summary>
 /// Edge attribution patching (EAP; Syed et al. 2023) and its integrated-gradients form (EAP-IG; Hanna et al. 2024):

@@ -1,4 +1,7 @@
-namespace MechInterp.Patching;
+using MechInterp.Attribution;
+using MechInterp.Patching;
+
+namespace MechInterp.Circuits;
 
 /// <summary>
 /// Path patching (Wang et al. 2022, the IOI paper): the effect of sender components on chosen receivers through the

@@ -23,7 +23,7 @@ namespace MechInterp.Patching;
 /// sanity checks. A residual-stream sweep shows where along the sequence the information lives at each layer and when it
 /// moves (an attention head moved it); head sweeps show which heads moved it; by-position head sweeps show where each
 /// head reads from. Patching is causal but local: a site that matters may matter only because later components read it;
-/// <see cref="AttributionPatching"/> estimates the same heatmaps from one forward and one backward pass, to first order.</para>
+/// <see cref="Attribution.AttributionPatching"/> estimates the same heatmaps from one forward and one backward pass, to first order.</para>
 /// <para><b>Here.</b> Every sweep is one generic core (<see cref="Run(IHookedModel, Tensor, IReadOnlyList{PatchCell}, Func{Tensor, Tensor}, PatchingOptions?)"/>:
 /// any hook point, any boolean mask as the index) and named sweeps that only say which activation and which axes
 /// (<see cref="Generic"/>). Results are float32 tensors on the CPU holding the raw metric of each patched run (not a

@@ -1,3 +1,4 @@
+using MechInterp.Attribution;
 using MechInterp.Patching;
 using MechInterp.Tests.Models;
 using Xunit;

@@ -1,3 +1,4 @@
+using MechInterp.Attribution;
 using MechInterp.Patching;
 using Xunit;
 using Xunit.Abstractions;

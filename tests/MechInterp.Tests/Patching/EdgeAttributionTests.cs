@@ -1,3 +1,5 @@
+using MechInterp.Attribution;
+using MechInterp.Circuits;
 using MechInterp.Patching;
 using Xunit;
 using Xunit.Abstractions;

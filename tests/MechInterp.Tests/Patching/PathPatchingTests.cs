@@ -1,3 +1,4 @@
+using MechInterp.Circuits;
 using MechInterp.Patching;
 using Xunit;
 using Xunit.Abstractions;
