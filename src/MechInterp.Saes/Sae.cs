@@ -39,29 +39,54 @@ public abstract partial class Sae : Module
             _weights[spec.Name] = Param(spec.Name, w);
         }
         _normalizer = new ActivationNormalizer(config.NormalizeActivations, config.DIn);
-        HookSaeInput = Hook("hook_sae_input");
-        HookSaeActsPre = Hook("hook_sae_acts_pre");
-        HookSaeActsPost = Hook("hook_sae_acts_post");
-        HookSaeOutput = Hook("hook_sae_output");
-        HookSaeRecons = Hook("hook_sae_recons");
-        HookSaeError = Hook("hook_sae_error");
+        _points = NewHookPoints("");
+    }
+
+    /// <summary>SAELens's names of an SAE's hook points, in the order SAELens creates them.</summary>
+    public static IReadOnlyList<string> HookPointNames { get; } =
+        ["hook_sae_input", "hook_sae_acts_pre", "hook_sae_acts_post", "hook_sae_output", "hook_sae_recons", "hook_sae_error"];
+
+    private HookPoint[] _points;
+
+    private static HookPoint[] NewHookPoints(string prefix) =>
+        HookPointNames.Select(n => new HookPoint(prefix.Length == 0 ? n : $"{prefix}.{n}")).ToArray();
+
+    /// <summary>The SAE's hook points: named relative (<c>hook_sae_acts_post</c>) on their own, and under the model
+    /// hook while spliced into a model (<c>blocks.1.hook_resid_post.hook_sae_acts_post</c>).</summary>
+    public IReadOnlyList<HookPoint> SaeHookPoints => _points;
+
+    /// <summary>Gives the SAE fresh hook points named under <paramref name="prefix"/> until the result is disposed
+    /// (then the relative ones come back). One prefix at a time: an SAE is spliced in at one place.</summary>
+    internal IDisposable NameHookPointsUnder(string prefix)
+    {
+        if (!ReferenceEquals(_points, _relativePoints ??= _points))
+            throw new InvalidOperationException($"this SAE is spliced in at '{_points[0].Name[..^(HookPointNames[0].Length + 1)]}' already: an SAE instance can be attached at one hook at a time (ResetSaes, or load a second copy)");
+        _points = NewHookPoints(prefix);
+        return new RestorePoints(this);
+    }
+
+    private HookPoint[]? _relativePoints;
+
+    private sealed class RestorePoints(Sae sae) : IDisposable
+    {
+        public void Dispose() => sae._points = sae._relativePoints ?? sae._points;
     }
 
     /// <summary>The configuration (as cfg.json gives it).</summary>
     public SaeConfig Config { get; private set; }
 
     /// <summary>The input after processing (cast, reshaped, normalised, b_dec removed) [..., d_in].</summary>
-    public HookPoint HookSaeInput { get; }
+    public HookPoint HookSaeInput => _points[0];
     /// <summary>The latents' pre-activations [..., d_sae].</summary>
-    public HookPoint HookSaeActsPre { get; }
+    public HookPoint HookSaeActsPre => _points[1];
     /// <summary>The latents (what <see cref="Encode"/> returns) [..., d_sae].</summary>
-    public HookPoint HookSaeActsPost { get; }
+    public HookPoint HookSaeActsPost => _points[2];
     /// <summary>What <see cref="Forward(Tensor, bool)"/> returns.</summary>
-    public HookPoint HookSaeOutput { get; }
+    public HookPoint HookSaeOutput => _points[3];
     /// <summary>f @ W_dec + b_dec before un-normalising [..., d_out].</summary>
-    public HookPoint HookSaeRecons { get; }
+    public HookPoint HookSaeRecons => _points[4];
     /// <summary>x − reconstruction, with the error term only.</summary>
-    public HookPoint HookSaeError { get; }
+    public HookPoint HookSaeError => _points[5];
 
     /// <summary>Whether this is a transcoder (reads one hook, writes another; no b_dec subtraction, no un-normalising).</summary>
     public virtual bool IsTranscoder => false;
