@@ -159,6 +159,9 @@ public abstract partial class Sae : Module
         return Run(HookSaeOutput, output);
     }
 
+    /// <summary>Undoes the input normalisation on y [..., d_in] with the state of the last encode (SAEs only).</summary>
+    protected Tensor NormalizeOut(Tensor y) => IsTranscoder ? y : _normalizer.Out(y);
+
     /// <summary>cast → hook_z flatten → hook_sae_input → normalise → − b_dec (SAEs with apply_b_dec_to_input).</summary>
     protected Tensor ProcessInput(Tensor x)
     {

@@ -66,7 +66,7 @@ public class TopKSae : Sae
     /// aux = coefficient · min(n_dead/k_aux, 1) · mean over rows of Σ (Decode(a) − (x − sae_out))², where a keeps, per
     /// row, the k_aux = min(d_in/2, n_dead) largest (possibly negative) rescaled pre-activations among dead latents.
     /// </summary>
-    protected static Tensor AuxiliaryLoss(Sae sae, SaeLossInputs inputs)
+    internal static Tensor AuxiliaryLoss(Sae sae, SaeLossInputs inputs)
     {
         long nDead = inputs.DeadCount();
         if (nDead == 0) return Tensor.Zeros([], sae.ComputeDType, sae.Device);
