@@ -29,7 +29,7 @@ public class BatchTopKSae : Sae
     public double K { get; }
 
     /// <summary>The running threshold (float64, as SAELens keeps it): (1 − lr) · t + lr · min(positive latents) per pass.</summary>
-    public double TopKThreshold { get; private set; }
+    public double TopKThreshold { get; internal set; }
 
     /// <summary>The threshold's update rate.</summary>
     public double ThresholdLearningRate { get; }

@@ -37,6 +37,8 @@ public class Transcoder : Sae
     protected override void AddLosses(SaeLossInputs inputs, List<KeyValuePair<string, Tensor>> losses)
     {
         var weighted = inputs.FeatureActs * DecoderNorms(); // [rows, d_sae]
-        losses.Add(new("l1_loss", weighted.Norm(inputs.Options.LpNorm, -1).Mean() * inputs.Options.SparsityCoefficient));
+        double p = inputs.Options.LpNorm;
+        var norm = p == 1 ? weighted.Abs().Sum(-1) : weighted.Norm(p, -1);  // [rows]
+        losses.Add(new("l1_loss", norm.Mean() * inputs.Options.SparsityCoefficient));
     }
 }
