@@ -61,7 +61,7 @@ public class GroundTruthRecoveryTests(ITestOutputHelper output)
         var sae = SaeInitialization.Create(Config("standard"), new Generator(13), decoderInitNorm: 1.0);
         var trainer = new SaeTrainer(sae, new SaeTrainerOptions
         {
-            TotalSteps = Steps, LearningRate = 1e-2, LrWarmupSteps = 20, LrDecaySteps = Steps / 4, SparsityWarmupSteps = 50,
+            TotalSteps = 300, LearningRate = 1e-2, LrWarmupSteps = 20, LrDecaySteps = 75, SparsityWarmupSteps = 50,
             NormalizeDecoder = true, Loss = new SaeLossOptions { SparsityCoefficient = 0.2 },
         });
         var clock = Stopwatch.StartNew();
