@@ -38,7 +38,7 @@ public class Adam : Optimizer
         {
             // One pass over p, g, m, v that overwrites p, m and v (PyTorch's in-place semantics: views of the
             // parameter see the new values).
-            value.Backend.AdamStepInPlace(value.Handle, grad.Handle, mv.M.Handle, mv.V.Handle, args);
+            value.AdamStepInPlace(grad, mv.M, mv.V, args);
             return value;
         }
         return CompositeUpdate(index, value, grad, mv, args);

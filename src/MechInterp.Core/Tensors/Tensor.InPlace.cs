@@ -25,4 +25,21 @@ public sealed partial class Tensor
         Backend.AddBiasInPlace(Handle, bias.Handle);
         return this;
     }
+
+    /// <summary>One Adam/AdamW step that overwrites this parameter and its moments <paramref name="m"/> and
+    /// <paramref name="v"/> in place (PyTorch's in-place semantics: views of the parameter see the new values).</summary>
+    internal void AdamStepInPlace(Tensor grad, Tensor m, Tensor v, Backends.AdamStepArgs args) =>
+        Backend.AdamStepInPlace(Handle, grad.Handle, m.Handle, v.Handle, args);
+
+    /// <summary>Tells the backend these elements are model weights (read many times unchanged: worth keeping in a
+    /// kernel-friendly layout while no write changes them).</summary>
+    internal void MarkAsWeight() => Backend.MarkWeight(Handle);
+
+    /// <summary>The elements, row-major, in the array type of this tensor's dtype (float[], Half[], ushort[] for
+    /// BFloat16 bits, long[], ...).</summary>
+    internal Array ToStorageArray() => Backend.ToArray(Handle);
+
+    /// <summary>A new view of entries [start, start + length) of <paramref name="dim"/> — always a new tensor, even for
+    /// the whole range (unlike <see cref="Narrow"/>, which returns this tensor then), recording no gradient.</summary>
+    internal Tensor NarrowView(int dim, long start, long length) => new(Backend.Narrow(Handle, dim, start, length));
 }
