@@ -41,22 +41,35 @@ public class TopKSae : Sae
         return (f, rescaled);
     }
 
+    // The latents of the last encode with their k values and indices: Decode of those same latents gathers k decoder
+    // rows (a hook that replaced the latents gives another tensor, which is decoded densely).
+    private (Tensor F, Tensor Values, Tensor Indices)? _lastTopK;
+
     private (Tensor F, Tensor Rescaled, Tensor HiddenPre) EncodeTopK(Tensor saeIn)
     {
         var hiddenPre = Run(HookSaeActsPre, Linear(saeIn, WEnc, BEnc)); // [..., d_sae]
         var rescaled = Rescale ? hiddenPre * DecoderNorms() : hiddenPre;
-        return (Run(HookSaeActsPost, KeepTopK(rescaled, K)), rescaled, hiddenPre);
+        var (values, indices) = rescaled.TopK(K, -1);                    // [..., k]
+        values = values.Relu();
+        var f = Run(HookSaeActsPost, Tensor.ZerosLike(rescaled).ScatterAdd(-1, indices, values)); // [..., d_sae]
+        _lastTopK = (f, values, indices);
+        return (f, rescaled, hiddenPre);
     }
 
-    /// <summary>relu of the k largest entries of each row of <paramref name="h"/> [..., d_sae], zeros elsewhere.</summary>
-    internal static Tensor KeepTopK(Tensor h, int k)
+    /// <summary>Decodes with a gather of the k decoder rows per row when <paramref name="f"/> is the last encode's
+    /// latents (sparse forward and gradient), densely otherwise.</summary>
+    protected override Tensor DecodeRaw(Tensor f)
     {
-        var (values, indices) = h.TopK(k, -1);                   // [..., k]
-        return Tensor.ZerosLike(h).ScatterAdd(-1, indices, values.Relu()); // [..., d_sae]
+        if (_lastTopK is { } last && ReferenceEquals(last.F, f) && !last.Values.IsDisposed && !last.Indices.IsDisposed && UseSparseDecode)
+        {
+            var values = Rescale ? last.Values * DecoderNorms().Reciprocal().IndexSelect(0, last.Indices.Reshape(-1)).Reshape(last.Indices.Shape) : last.Values;
+            return SparseTopKDecode.Decode(values, last.Indices, WDec, BDec);
+        }
+        return Linear(Rescale ? f * DecoderNorms().Reciprocal() : f, WDec, BDec);
     }
 
-    /// <inheritdoc/>
-    protected override Tensor DecodeRaw(Tensor f) => Linear(Rescale ? f * DecoderNorms().Reciprocal() : f, WDec, BDec);
+    /// <summary>Whether Decode of an Encode's own latents gathers k decoder rows (default) instead of a dense product.</summary>
+    public bool UseSparseDecode { get; set; } = true;
 
     /// <summary><c>auxiliary_reconstruction_loss</c> (0 without dead latents).</summary>
     protected override void AddLosses(SaeLossInputs inputs, List<KeyValuePair<string, Tensor>> losses) =>
