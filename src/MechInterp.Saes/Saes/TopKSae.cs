@@ -68,6 +68,13 @@ public class TopKSae : Sae
         return Linear(Rescale ? f * DecoderNorms().Reciprocal() : f, WDec, BDec);
     }
 
+    /// <inheritdoc/>
+    protected override void CheckFoldable()
+    {
+        if (!Rescale)
+            throw new InvalidOperationException("folding the decoder norms into a TopK SAE without rescale_acts_by_decoder_norm would change which latents are in the top k (as SAELens refuses too)");
+    }
+
     /// <summary>Whether Decode of an Encode's own latents gathers k decoder rows (default) instead of a dense product.</summary>
     public bool UseSparseDecode { get; set; } = true;
 
