@@ -83,6 +83,29 @@ public class ActivationStoreTests
         Assert.Equal(64, jobs[2].Trainer.Sae.Config.OutputWidth);
     }
 
+    [Fact]
+    public void ShardsOnDiskGiveBackTheSameBatches()
+    {
+        using var scope = Tensor.Scope();
+        var model = HookTestUtil.Shared("gpt2-tiny");
+        var tokens = Tokens(6, 12, 5);
+        var options = new ActivationStoreOptions { BatchTokens = 16, SequencesPerPass = 3, Seed = 2 };
+        string[] hooks = ["blocks.0.hook_resid_post", "blocks.1.attn.hook_z"];
+        string dir = Path.Combine(Path.GetTempPath(), "shards-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            int written = ActivationShards.Write(new ActivationStore(model, tokens, hooks, options), dir);
+            var direct = new ActivationStore(model, tokens, hooks, options).Batches().ToList();
+            var read = ActivationShards.Read(dir).ToList();
+            Assert.Equal(direct.Count, written);
+            Assert.Equal(direct.Count, read.Count);
+            for (int i = 0; i < read.Count; i++)
+                foreach (var h in hooks) Assert.Equal(direct[i][h].ToArray<float>(), read[i][h].ToArray<float>());
+            Assert.Equal([16L, 64], read[0]["blocks.1.attn.hook_z"].Shape); // hook_z flattened to n_heads · d_head
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
     private sealed class Progress(Action<(int, SaeTrainingProgress)> report) : IProgress<(int, SaeTrainingProgress)>
     {
         public void Report((int, SaeTrainingProgress) value) => report(value);
