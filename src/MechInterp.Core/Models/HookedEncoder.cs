@@ -12,8 +12,6 @@ namespace MechInterp;
 /// </summary>
 public sealed partial class HookedEncoder : Module, IHookedModel
 {
-    private readonly Dictionary<string, HookPoint> _hookDict;
-
     /// <summary>Creates an encoder with zero weights on <paramref name="device"/> (fill it with <see cref="LoadStateDict"/>).
     /// <paramref name="nTokenTypes"/> is the number of segment types (HF type_vocab_size); <paramref name="withMlmHead"/>
     /// adds the masked-LM head and unembedding.</summary>
@@ -37,7 +35,7 @@ public sealed partial class HookedEncoder : Module, IHookedModel
             MlmHead = Child("mlm_head", new BertMlmHead("mlm_head", config, Device));
             Unembed = Child("unembed", new Unembed("unembed", config.DModel, config.VocabOut, bias: true, Device));
         }
-        _hookDict = HookPoints().ToDictionary(h => h.Name, StringComparer.Ordinal);
+        HookRegistry = new HookRegistry(HookPoints(), config.NLayers);
     }
 
     /// <summary>The architecture.</summary>
@@ -63,8 +61,11 @@ public sealed partial class HookedEncoder : Module, IHookedModel
     /// <summary>No weight processing is implemented for encoders (as in TransformerLens).</summary>
     public WeightProcessing Processing => WeightProcessing.None;
 
-    /// <summary>Every hook point by name.</summary>
-    public IReadOnlyDictionary<string, HookPoint> HookDict => _hookDict;
+    /// <summary>The hook points by name and the hooks and modules registered on them.</summary>
+    public HookRegistry HookRegistry { get; }
+
+    /// <summary>Every hook point by name (with the hook points of attached modules).</summary>
+    public IReadOnlyDictionary<string, HookPoint> HookDict => HookRegistry.All;
 
     /// <summary>W_E [d_vocab, d_model].</summary>
     public Tensor W_E => Embed.Embed.W_E.Value;
@@ -74,18 +75,21 @@ public sealed partial class HookedEncoder : Module, IHookedModel
     public Tensor W_U => (Unembed ?? throw NoHead("W_U")).W_U.Value;
 
     /// <summary>The hook point called <paramref name="name"/>; throws <see cref="UnknownHookException"/> naming the nearest valid names.</summary>
-    public HookPoint GetHookPoint(string name) =>
-        _hookDict.TryGetValue(name, out var h) ? h : throw UnknownHookException.For(name, _hookDict.Keys, Config.NLayers);
+    public HookPoint GetHookPoint(string name) => HookRegistry.Get(name);
 
     /// <summary>Removes hooks registered on the hook points (permanent ones too when asked).</summary>
-    public void ResetHooks(bool includePermanent = false)
-    {
-        foreach (var h in _hookDict.Values) h.RemoveHooks(includePermanent: includePermanent);
-    }
+    public void ResetHooks(bool includePermanent = false) => HookRegistry.Reset(includePermanent);
 
     /// <summary>Registers a hook on one named point until <see cref="ResetHooks"/>; dispose the result to remove it.</summary>
     public IDisposable AddHook(string name, HookFn fn, HookDirection direction = HookDirection.Forward) =>
-        GetHookPoint(name).AddHook(fn, direction);
+        HookRegistry.AddHook(name, fn, direction);
+
+    /// <summary>Post-LN blocks end normalised, so an encoder has no final norm: returns <paramref name="residual"/>.</summary>
+    public Tensor ApplyFinalNorm(Tensor residual) => residual;
+
+    /// <summary>The masked-LM head and the tied unembedding applied to a residual stream [..., d_model]; throws for a
+    /// bare encoder.</summary>
+    public Tensor ToLogits(Tensor normalized) => (Unembed ?? throw NoHead("ToLogits")).Forward(MlmHead!.Forward(normalized), 0);
 
     /// <summary>Every parameter in TransformerLens naming and layout (attention weights as [n_heads, d_model, d_head],
     /// <c>mlm_head.W</c> as [d_model_out, d_model_in]).</summary>

@@ -96,10 +96,7 @@ public sealed partial class HookedTransformer
     /// <summary>True when a hook registered on any point, or this call's hook context, may see an activation.</summary>
     private bool AnyHookListening()
     {
-        if (HookContext.Current is not null) return true;
-        foreach (var h in _hookDict.Values)
-            if (h.HookCount > 0) return true;
-        return false;
+        return HookContext.Current is not null || HookRegistry.AnyRegistered;
     }
 
     /// <summary>True when no gradient will be taken through this pass: grad mode is off, or nothing requires a gradient
@@ -109,8 +106,7 @@ public sealed partial class HookedTransformer
         if (!GradMode.IsEnabled) return true;
         if (residual.RequiresGrad) return false;
         if (HookContext.Current?.AnyBackward() == true) return false;
-        foreach (var h in _hookDict.Values)
-            if (h.HasBackwardHooks) return false;
+        if (HookRegistry.AnyBackwardRegistered) return false;
         foreach (var (_, p) in NamedParameters())
             if (p.Value.RequiresGrad) return false;
         return true;

@@ -9,8 +9,6 @@ namespace MechInterp;
 /// </summary>
 public sealed partial class HookedTransformer : Module, IHookedModel
 {
-    private readonly Dictionary<string, HookPoint> _hookDict;
-
     /// <summary>Creates a model with zero weights on <paramref name="device"/> (fill it with <see cref="LoadStateDict"/>).</summary>
     public HookedTransformer(HookedTransformerConfig config, Device? device = null, TextTokenizer? tokenizer = null) : base("")
     {
@@ -28,7 +26,7 @@ public sealed partial class HookedTransformer : Module, IHookedModel
         Blocks = Enumerable.Range(0, config.NLayers).Select(l => Child($"blocks.{l}", new TransformerBlock(config, l, Device))).ToArray();
         LnFinal = Child("ln_final", new Normalization("ln_final", config.NormalizationType, config.DModel, config.Eps, Device));
         Unembed = Child("unembed", new Unembed("unembed", config.DModel, config.VocabOut, config.UnembedBias, Device));
-        _hookDict = HookPoints().ToDictionary(h => h.Name, StringComparer.Ordinal);
+        HookRegistry = new HookRegistry(HookPoints(), config.NLayers);
     }
 
     /// <summary>The architecture.</summary>
@@ -54,8 +52,11 @@ public sealed partial class HookedTransformer : Module, IHookedModel
     /// <summary>Which weight processing steps have been applied (recorded on every cache too).</summary>
     public WeightProcessing Processing { get; internal set; } = WeightProcessing.None;
 
-    /// <summary>Every hook point by name, in forward order.</summary>
-    public IReadOnlyDictionary<string, HookPoint> HookDict => _hookDict;
+    /// <summary>The hook points by name and the hooks and modules registered on them.</summary>
+    public HookRegistry HookRegistry { get; }
+
+    /// <summary>Every hook point by name, in forward order (with the hook points of attached modules).</summary>
+    public IReadOnlyDictionary<string, HookPoint> HookDict => HookRegistry.All;
 
     /// <summary>W_E [d_vocab, d_model].</summary>
     public Tensor W_E => Embed.W_E.Value;
@@ -65,38 +66,34 @@ public sealed partial class HookedTransformer : Module, IHookedModel
     public Tensor? W_pos => PosEmbed?.W_pos.Value;
 
     /// <summary>The hook point called <paramref name="name"/>; throws <see cref="UnknownHookException"/> naming the nearest valid names.</summary>
-    public HookPoint GetHookPoint(string name) =>
-        _hookDict.TryGetValue(name, out var h) ? h : throw UnknownHookException.For(name, _hookDict.Keys, Config.NLayers);
+    public HookPoint GetHookPoint(string name) => HookRegistry.Get(name);
 
     /// <summary>Removes hooks registered on the hook points (permanent ones too when asked).</summary>
-    public void ResetHooks(bool includePermanent = false)
-    {
-        foreach (var h in _hookDict.Values) h.RemoveHooks(includePermanent: includePermanent);
-    }
+    public void ResetHooks(bool includePermanent = false) => HookRegistry.Reset(includePermanent);
 
     /// <summary>Registers a hook on one named point until <see cref="ResetHooks"/>.</summary>
     public IDisposable AddHook(string name, HookFn fn, HookDirection direction = HookDirection.Forward) =>
-        GetHookPoint(name).AddHook(fn, direction);
+        HookRegistry.AddHook(name, fn, direction);
 
     /// <summary>Registers a hook on every point whose name passes <paramref name="filter"/>.</summary>
-    public IDisposable AddHook(Func<string, bool> filter, HookFn fn, HookDirection direction = HookDirection.Forward)
-    {
-        var handles = _hookDict.Values.Where(h => filter(h.Name)).Select(h => h.AddHook(fn, direction)).ToArray();
-        return new CompositeDisposable(handles);
-    }
+    public IDisposable AddHook(Func<string, bool> filter, HookFn fn, HookDirection direction = HookDirection.Forward) =>
+        HookRegistry.AddHook(filter, fn, direction);
 
     /// <summary>Registers a hook that survives <see cref="ResetHooks"/> (unless includePermanent).</summary>
     public IDisposable AddPermanentHook(string name, HookFn fn, HookDirection direction = HookDirection.Forward) =>
-        GetHookPoint(name).AddHook(fn, direction, permanent: true);
+        HookRegistry.AddHook(name, fn, direction, permanent: true);
+
+    /// <summary>ln_final applied to a residual stream [..., d_model] (its hook points fire).</summary>
+    public Tensor ApplyFinalNorm(Tensor residual) => LnFinal.Forward(residual);
+
+    /// <summary>The unembedding (with the output soft cap, where the model has one) of a normalised residual stream.</summary>
+    public Tensor ToLogits(Tensor normalized) => Unembed.Forward(normalized, Config.OutputLogitsSoftCap);
+
+    Tensor IHookedModel.ToTokens(string text) => ToTokens(text);
 
     /// <summary>Every parameter in TransformerLens naming and layout (W_Q as [n_heads, d_model, d_head], ...).</summary>
     public Dictionary<string, Tensor> StateDict() => StateDictMapping.Export(this);
 
     /// <summary>Loads parameters named and shaped as <see cref="StateDict"/> produces; every parameter must be present.</summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict) => StateDictMapping.Import(this, stateDict);
-
-    private sealed class CompositeDisposable(IDisposable[] items) : IDisposable
-    {
-        public void Dispose() { foreach (var i in items) i.Dispose(); }
-    }
 }

@@ -8,8 +8,8 @@ public sealed class HookContext
 {
     private static readonly AsyncLocal<HookContext?> s_current = new();
 
-    private readonly Dictionary<HookPoint, List<HookFn>> _forward = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<HookPoint, List<HookFn>> _backward = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<HookPoint, List<OrderedHook>> _forward = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<HookPoint, List<OrderedHook>> _backward = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<HookFn> _observers = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>The context active on this logical thread, if any.</summary>
@@ -18,12 +18,16 @@ public sealed class HookContext
     /// <summary>True when some hook point in this context has a backward hook.</summary>
     public bool HasBackwardHooks => _backward.Count > 0;
 
-    /// <summary>Adds a hook for this call.</summary>
-    public HookContext Add(HookPoint point, HookFn fn, HookDirection direction = HookDirection.Forward)
+    /// <summary>Adds a hook for this call. Hooks on one point run in registration order, counting hooks registered on
+    /// the point itself and in enclosing contexts (TransformerLens's order); <paramref name="prepend"/> runs it before
+    /// every hook registered so far.</summary>
+    public HookContext Add(HookPoint point, HookFn fn, HookDirection direction = HookDirection.Forward, bool prepend = false)
     {
+        ArgumentNullException.ThrowIfNull(point);
+        ArgumentNullException.ThrowIfNull(fn);
         var map = direction == HookDirection.Forward ? _forward : _backward;
         if (!map.TryGetValue(point, out var list)) map[point] = list = [];
-        list.Add(fn);
+        list.Add(new OrderedHook(HookOrder.Next(prepend), fn));
         return this;
     }
 
@@ -47,7 +51,7 @@ public sealed class HookContext
             if (c._backward.ContainsKey(p)) return false;
             if (c._forward.TryGetValue(p, out var list))
                 foreach (var f in list)
-                    if (!c._observers.Contains(f)) return false;
+                    if (!c._observers.Contains(f.Fn)) return false;
         }
         return true;
     }
@@ -63,13 +67,13 @@ public sealed class HookContext
 
     internal HookContext? Parent { get; private set; }
 
-    internal IEnumerable<HookFn> ForwardHooks(HookPoint p)
+    internal IEnumerable<OrderedHook> ForwardHooks(HookPoint p)
     {
         for (var c = this; c is not null; c = c.Parent)
             if (c._forward.TryGetValue(p, out var l)) foreach (var f in l) yield return f;
     }
 
-    internal IEnumerable<HookFn> BackwardHooks(HookPoint p)
+    internal IEnumerable<OrderedHook> BackwardHooks(HookPoint p)
     {
         for (var c = this; c is not null; c = c.Parent)
             if (c._backward.TryGetValue(p, out var l)) foreach (var f in l) yield return f;

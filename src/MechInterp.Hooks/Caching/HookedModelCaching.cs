@@ -1,34 +1,24 @@
 namespace MechInterp;
 
-/// <summary>TransformerLens's run_with_cache.</summary>
+/// <summary>TransformerLens's run_with_cache, written once for every <see cref="IHookedModel"/>.</summary>
 public static class HookedModelCaching
 {
     /// <summary>
     /// Runs the model and records activations. <paramref name="namesFilter"/> selects hook names (all by default);
     /// <paramref name="posSlice"/> keeps only some positions (dim 1, or the query dim of patterns and scores);
     /// <paramref name="includeBackward"/> also back-propagates the loss and stores <c>name + "_grad"</c>;
-    /// <paramref name="device"/> moves cached tensors (e.g. off the GPU).
+    /// <paramref name="device"/> moves cached tensors (e.g. off the GPU); <paramref name="forwardHooks"/> run for this
+    /// call too, before the cache records (so the cache holds their edits). For an encoder, token types and the
+    /// attention mask go in <paramref name="options"/>, and a bare encoder returns its last hidden state as "logits".
+    /// Hook points of attached modules (an SAE's <c>hook_sae_acts_post</c>, ...) are recorded like the model's own.
     /// </summary>
-    public static (Tensor Logits, ActivationCache Cache) RunWithCache(this HookedTransformer model, Tensor tokens,
+    public static (Tensor Logits, ActivationCache Cache) RunWithCache(this IHookedModel model, Tensor tokens,
         Func<string, bool>? namesFilter = null, Range? posSlice = null, bool includeBackward = false, Device? device = null,
-        ForwardOptions? options = null, IEnumerable<HookSpec>? forwardHooks = null) =>
-        Cache(model, tokens, namesFilter, posSlice, includeBackward, device, options, forwardHooks);
-
-    /// <summary>
-    /// Runs an encoder and records activations (same arguments as for a decoder; token types and the attention mask go
-    /// in <paramref name="options"/>). Returns the MLM logits, or the last hidden state of a bare encoder, with the cache.
-    /// </summary>
-    public static (Tensor Logits, ActivationCache Cache) RunWithCache(this HookedEncoder model, Tensor tokens,
-        Func<string, bool>? namesFilter = null, Range? posSlice = null, bool includeBackward = false, Device? device = null,
-        ForwardOptions? options = null, IEnumerable<HookSpec>? forwardHooks = null) =>
-        Cache(model, tokens, namesFilter, posSlice, includeBackward, device, options, forwardHooks);
-
-    private static (Tensor Logits, ActivationCache Cache) Cache(IHookedModel model, Tensor tokens, Func<string, bool>? namesFilter,
-        Range? posSlice, bool includeBackward, Device? device, ForwardOptions? options, IEnumerable<HookSpec>? forwardHooks)
+        ForwardOptions? options = null, IEnumerable<HookSpec>? forwardHooks = null)
     {
         var store = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var cache = new ActivationCache(store, model);
-        var ctx = HookedModelHooks.Build(model.HookDict, model.GetHookPoint, forwardHooks, null);
+        var ctx = HookedModelHooks.Build(model, forwardHooks, null);
         var gate = new object();
         foreach (var point in model.HookDict.Values)
         {
@@ -48,8 +38,8 @@ public static class HookedModelCaching
         return (full.Logits!, cache);
     }
 
-    /// <summary>Same, with an explicit list of names to cache.</summary>
-    public static (Tensor Logits, ActivationCache Cache) RunWithCache(this HookedTransformer model, Tensor tokens, IReadOnlyCollection<string> names,
+    /// <summary>Same, with an explicit list of names to cache (each validated).</summary>
+    public static (Tensor Logits, ActivationCache Cache) RunWithCache(this IHookedModel model, Tensor tokens, IReadOnlyCollection<string> names,
         Range? posSlice = null, bool includeBackward = false, Device? device = null, ForwardOptions? options = null)
     {
         foreach (var n in names) model.GetHookPoint(n);
@@ -57,14 +47,10 @@ public static class HookedModelCaching
         return model.RunWithCache(tokens, set.Contains, posSlice, includeBackward, device, options);
     }
 
-    /// <summary>Same for an encoder, with an explicit list of names to cache.</summary>
-    public static (Tensor Logits, ActivationCache Cache) RunWithCache(this HookedEncoder model, Tensor tokens, IReadOnlyCollection<string> names,
-        Range? posSlice = null, bool includeBackward = false, Device? device = null, ForwardOptions? options = null)
-    {
-        foreach (var n in names) model.GetHookPoint(n);
-        var set = names.ToHashSet(StringComparer.Ordinal);
-        return model.RunWithCache(tokens, set.Contains, posSlice, includeBackward, device, options);
-    }
+    /// <summary>Runs the model on a text (tokenised with the model's defaults) and records activations.</summary>
+    public static (Tensor Logits, ActivationCache Cache) RunWithCache(this IHookedModel model, string text,
+        Func<string, bool>? namesFilter = null, Range? posSlice = null) =>
+        model.RunWithCache(model.ToTokens(text), namesFilter, posSlice);
 
     private static Tensor Prepare(Tensor x, string name, Range? posSlice, Device? device)
     {

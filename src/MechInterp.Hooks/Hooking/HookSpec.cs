@@ -23,6 +23,8 @@ public readonly record struct HookSpec
     public Func<string, bool>? Filter { get; }
     /// <summary>The hook.</summary>
     public HookFn Fn { get; }
+    /// <summary>Run before every hook registered earlier on the same point (TransformerLens's <c>prepend=True</c>).</summary>
+    public bool Prepend { get; init; }
 
     /// <summary>From a (name, fn) tuple.</summary>
     public static implicit operator HookSpec((string Name, HookFn Fn) t) => new(t.Name, t.Fn);

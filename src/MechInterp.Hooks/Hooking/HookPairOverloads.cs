@@ -8,12 +8,12 @@ namespace MechInterp;
 public static class HookPairOverloads
 {
     /// <summary>Runs the model with forward hooks given as (name, lambda) pairs for this call only; returns the logits.</summary>
-    public static Tensor RunWithHooks(this HookedTransformer model, Tensor tokens, (string Name, HookFn Fn) hook, params (string Name, HookFn Fn)[] more) =>
+    public static Tensor RunWithHooks(this IHookedModel model, Tensor tokens, (string Name, HookFn Fn) hook, params (string Name, HookFn Fn)[] more) =>
         model.RunWithHooks(tokens, Specs(hook, more), null, null);
 
     /// <summary>Activates forward hooks given as (name, lambda) pairs until the result is disposed:
     /// <c>using (model.Hooks(("blocks.0.attn.hook_z", (z, hook) => z * 0))) { ... }</c>.</summary>
-    public static IDisposable Hooks(this HookedTransformer model, (string Name, HookFn Fn) hook, params (string Name, HookFn Fn)[] more) =>
+    public static IDisposable Hooks(this IHookedModel model, (string Name, HookFn Fn) hook, params (string Name, HookFn Fn)[] more) =>
         model.Hooks(Specs(hook, more));
 
     private static HookSpec[] Specs((string Name, HookFn Fn) hook, (string Name, HookFn Fn)[] more) =>
