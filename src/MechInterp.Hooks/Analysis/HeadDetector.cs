@@ -17,7 +17,8 @@ public enum HeadErrorMeasure
 /// sequence and a detection pattern D, the score is <see cref="HeadErrorMeasure.Mul"/> or
 /// <see cref="HeadErrorMeasure.Abs"/>; attention to BOS (key 0) and to the current token (the diagonal) can be left
 /// out. A batch of sequences scores each one with its own pattern and averages, as TransformerLens does for a list of
-/// prompts. Heads not asked for score −1.
+/// prompts. Heads not asked for score −1. One extension: <c>queries</c> scores only some query rows (e.g. the second
+/// copy of a repeated segment, where an induction target exists); null scores every row, as TransformerLens does.
 /// </summary>
 /// <example><code>
 /// var scores = HeadDetector.DetectHead(model, tokens, HeadKind.Induction); // [n_layers, n_heads]
@@ -28,45 +29,46 @@ public static class HeadDetector
     /// attention patterns and scores every head (or those in <paramref name="heads"/>) for <paramref name="kind"/>.
     /// Returns [n_layers, n_heads] (float64, CPU).</summary>
     public static Tensor DetectHead(IHookedModel model, Tensor tokens, HeadKind kind, IEnumerable<(int Layer, int Head)>? heads = null,
-        bool excludeBos = false, bool excludeCurrentToken = false, HeadErrorMeasure errorMeasure = HeadErrorMeasure.Mul)
+        bool excludeBos = false, bool excludeCurrentToken = false, HeadErrorMeasure errorMeasure = HeadErrorMeasure.Mul, Range? queries = null)
     {
         var rows = TokenRows(tokens);
         using var cache = RunPatterns(model, tokens);
-        return Score(model.Config, cache, rows.Select(r => HeadDetectionPatterns.For(kind, r)).ToList(), heads, excludeBos, excludeCurrentToken, errorMeasure);
+        return Score(model.Config, cache, rows.Select(r => HeadDetectionPatterns.For(kind, r)).ToList(), heads, excludeBos, excludeCurrentToken, errorMeasure, queries);
     }
 
     /// <summary>Scores every head against a custom <paramref name="detectionPattern"/> [pos, pos] (lower triangular;
     /// the same pattern for every sequence of <paramref name="tokens"/>).</summary>
     public static Tensor DetectHead(IHookedModel model, Tensor tokens, Tensor detectionPattern, IEnumerable<(int Layer, int Head)>? heads = null,
-        bool excludeBos = false, bool excludeCurrentToken = false, HeadErrorMeasure errorMeasure = HeadErrorMeasure.Mul)
+        bool excludeBos = false, bool excludeCurrentToken = false, HeadErrorMeasure errorMeasure = HeadErrorMeasure.Mul, Range? queries = null)
     {
         var rows = TokenRows(tokens);
         var pattern = ToMatrix(detectionPattern, rows[0].Length, errorMeasure);
         using var cache = RunPatterns(model, tokens);
-        return Score(model.Config, cache, Enumerable.Repeat(pattern, rows.Count).ToList(), heads, excludeBos, excludeCurrentToken, errorMeasure);
+        return Score(model.Config, cache, Enumerable.Repeat(pattern, rows.Count).ToList(), heads, excludeBos, excludeCurrentToken, errorMeasure, queries);
     }
 
     /// <summary>Scores the heads from a cache that holds every layer's <c>hook_pattern</c> for <paramref name="tokens"/>
     /// (the tokens the cache was made from: [pos] or [batch, pos]).</summary>
     public static Tensor DetectHead(ActivationCache cache, Tensor tokens, HeadKind kind, IEnumerable<(int Layer, int Head)>? heads = null,
-        bool excludeBos = false, bool excludeCurrentToken = false, HeadErrorMeasure errorMeasure = HeadErrorMeasure.Mul)
+        bool excludeBos = false, bool excludeCurrentToken = false, HeadErrorMeasure errorMeasure = HeadErrorMeasure.Mul, Range? queries = null)
     {
         ArgumentNullException.ThrowIfNull(cache);
         var rows = TokenRows(tokens);
-        return Score(cache.Model.Config, cache, rows.Select(r => HeadDetectionPatterns.For(kind, r)).ToList(), heads, excludeBos, excludeCurrentToken, errorMeasure);
+        return Score(cache.Model.Config, cache, rows.Select(r => HeadDetectionPatterns.For(kind, r)).ToList(), heads, excludeBos, excludeCurrentToken, errorMeasure, queries);
     }
 
     /// <summary>The score of one attention pattern A [query, key] against a detection pattern D of the same shape.</summary>
-    public static double Similarity(float[,] attention, float[,] detection, bool excludeBos, bool excludeCurrentToken, HeadErrorMeasure errorMeasure)
+    public static double Similarity(float[,] attention, float[,] detection, bool excludeBos, bool excludeCurrentToken, HeadErrorMeasure errorMeasure, Range? queries = null)
     {
         int n = attention.GetLength(0);
+        var (first, count) = (queries ?? ..).GetOffsetAndLength(n);
         if (attention.GetLength(1) != n || detection.GetLength(0) != n || detection.GetLength(1) != n)
             throw new ArgumentException($"attention [{attention.GetLength(0)}, {attention.GetLength(1)}] and detection [{detection.GetLength(0)}, {detection.GetLength(1)}] patterns must both be [pos, pos]");
         bool Skipped(int q, int k) => (excludeBos && k == 0) || (excludeCurrentToken && q == k);
         if (errorMeasure == HeadErrorMeasure.Mul)
         {
             double matched = 0, total = 0;
-            for (int q = 0; q < n; q++)
+            for (int q = first; q < first + count; q++)
                 for (int k = 0; k < n; k++)
                 {
                     if (Skipped(q, k)) continue;
@@ -76,14 +78,14 @@ public static class HeadDetector
             return matched / total;
         }
         double error = 0;
-        for (int q = 0; q < n; q++)
+        for (int q = first; q < first + count; q++)
             for (int k = 0; k < n; k++)
                 if (!Skipped(q, k)) error += Math.Abs(attention[q, k] - detection[q, k]);
-        return 1 - Math.Round(error / n, 3, MidpointRounding.ToEven);
+        return 1 - Math.Round(error / count, 3, MidpointRounding.ToEven);
     }
 
     private static Tensor Score(HookedTransformerConfig cfg, ActivationCache cache, IReadOnlyList<float[,]> detections,
-        IEnumerable<(int Layer, int Head)>? heads, bool excludeBos, bool excludeCurrentToken, HeadErrorMeasure measure)
+        IEnumerable<(int Layer, int Head)>? heads, bool excludeBos, bool excludeCurrentToken, HeadErrorMeasure measure, Range? queries)
     {
         var selected = heads?.ToList() ?? [.. from l in Enumerable.Range(0, cfg.NLayers) from h in Enumerable.Range(0, cfg.NHeads) select (l, h)];
         foreach (var (l, h) in selected)
@@ -107,7 +109,7 @@ public static class HeadDetector
                     long offset = (s * heads_ + h) * n * n;
                     for (int q = 0; q < n; q++)
                         for (int k = 0; k < n; k++) a[q, k] = values[offset + q * n + k];
-                    sum += Similarity(a, detections[s], excludeBos, excludeCurrentToken, measure);
+                    sum += Similarity(a, detections[s], excludeBos, excludeCurrentToken, measure, queries);
                 }
                 scores[layer.Key * cfg.NHeads + h] = sum / b;
             }
@@ -122,7 +124,7 @@ public static class HeadDetector
         if (n < 2 || n > model.Config.NCtx)
             throw new ArgumentException($"head detection needs a sequence of 2..{model.Config.NCtx} tokens (the model's context), got {n}", nameof(tokens));
         var input = tokens.Rank == 1 ? tokens.Unsqueeze(0) : tokens;
-        var (logits, cache) = ModelDispatch.RunWithCache(model, input, name => name.EndsWith(".attn.hook_pattern", StringComparison.Ordinal));
+        var (logits, cache) = model.RunWithCache(input, name => name.EndsWith(".attn.hook_pattern", StringComparison.Ordinal));
         logits.Dispose();
         return cache;
     }

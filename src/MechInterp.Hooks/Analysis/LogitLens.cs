@@ -76,12 +76,13 @@ public static class LogitLens
         return new LogitLensResult(labels, UnembedNormalized(model, normed));
     }
 
-    /// <summary>Residuals [..., d_model] through the final norm (each with its own statistics) and the unembedding.</summary>
-    public static Tensor Unembed(HookedTransformer model, Tensor residual)
+    /// <summary>Residuals [..., d_model] through the model's own final norm (each with its own statistics) and its
+    /// unembedding (<see cref="IHookedModel.ApplyFinalNorm"/>, <see cref="IHookedModel.ToLogits"/>).</summary>
+    public static Tensor Unembed(IHookedModel model, Tensor residual)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(residual);
-        return UnembedNormalized(model, model.LnFinal.Forward(residual)); // the model's own norm: weights, bias, epsilon
+        return model.ToLogits(model.ApplyFinalNorm(residual));
     }
 
     private static Tensor UnembedNormalized(HookedTransformer model, Tensor normalized)

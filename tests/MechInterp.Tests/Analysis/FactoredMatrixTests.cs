@@ -21,7 +21,9 @@ public sealed class FactoredMatrixTests
     {
         var m = new FactoredMatrix(Random(1, 7, 3), Random(2, 3, 6)); // ldim 7, mdim 3, rdim 6
         HookTestUtil.Close(m.T.AB, m.AB.T, 1e-5, "transpose");
-        Assert.Equal([3L, 3], m.BA.Shape);
+        var square = new FactoredMatrix(Random(19, 6, 3), Random(20, 3, 6));
+        HookTestUtil.Close(square.BA, square.B.MatMul(square.A), 0, "BA");
+        Assert.Throws<InvalidOperationException>(() => m.BA); // 7 × 6 has no BA (as in TransformerLens)
         var wide = Random(3, 6, 5);
         var byWide = m.MatMul(wide);      // rdim 6 > mdim 3: stays (A, B·wide)
         Assert.Equal(3, byWide.MDim);
@@ -61,13 +63,15 @@ public sealed class FactoredMatrixTests
     {
         var m = new FactoredMatrix(Random(13, 8, 3), Random(14, 3, 8));
         Assert.Equal(Dense(m.AB).FrobeniusNorm(), m.Norm().To(DType.Float64).Item<double>(), 4);
-        var ours = m.Eigenvalues()[0].OrderByDescending(z => z.Magnitude).ToArray();
-        var dense = Dense(m.AB).Evd().EigenValues.ToArray().OrderByDescending(z => z.Magnitude).Take(3).ToArray();
-        for (int i = 0; i < 3; i++)
+        var ours = m.Eigenvalues()[0];
+        Assert.Equal(3, ours.Length);
+        var dense = (Dense(m.A) * Dense(m.B)).Evd().EigenValues.ToArray(); // 8 eigenvalues (product in float64): B·A's 3 and five zeros
+        foreach (var z in ours)
         {
-            Assert.Equal(dense[i].Real, ours[i].Real, 3);
-            Assert.Equal(Math.Abs(dense[i].Imaginary), Math.Abs(ours[i].Imaginary), 3);
+            double nearest = dense.Min(d => (d - z).Magnitude);
+            Assert.True(nearest < 1e-8 * Math.Max(1, z.Magnitude), $"eigenvalue {z} of B·A is {nearest} from the dense product's");
         }
+        Assert.Equal(5, dense.Count(d => d.Magnitude < 1e-9));
     }
 
     [Fact]

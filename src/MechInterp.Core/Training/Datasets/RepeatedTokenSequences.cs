@@ -54,7 +54,7 @@ public sealed class RepeatedTokenSequences : IBatchSource
     /// <summary>A dataset of rows of <paramref name="sequenceLength"/> tokens over ids 0..<paramref name="vocab"/>-1
     /// (0 = BOS), segment lengths in [<paramref name="minSegment"/>, <paramref name="maxSegment"/>].</summary>
     public RepeatedTokenSequences(int vocab, int sequenceLength, int minSegment, int maxSegment, int batchSize,
-        RepeatLayout layout = RepeatLayout.RepeatOnce)
+        RepeatLayout layout = RepeatLayout.RepeatOnce, IEnumerable<int>? heldOutSegments = null)
     {
         if (vocab < 3) throw new ArgumentOutOfRangeException(nameof(vocab), vocab, "vocab must be at least 3 (BOS and two tokens)");
         if (minSegment < 1 || maxSegment < minSegment)
@@ -63,6 +63,9 @@ public sealed class RepeatedTokenSequences : IBatchSource
             throw new ArgumentException($"sequenceLength {sequenceLength} cannot hold BOS and two copies of a {maxSegment}-token segment: use at least {1 + 2 * maxSegment}", nameof(sequenceLength));
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive");
         (Vocab, SequenceLength, MinSegment, MaxSegment, BatchSize, Layout) = (vocab, sequenceLength, minSegment, maxSegment, batchSize, layout);
+        HeldOutSegments = heldOutSegments?.ToHashSet() ?? [];
+        _trainLengths = [.. Enumerable.Range(minSegment, maxSegment - minSegment + 1).Where(l => !HeldOutSegments.Contains(l))];
+        if (_trainLengths.Length == 0) throw new ArgumentException("heldOutSegments removes every segment length: keep at least one for training", nameof(heldOutSegments));
     }
 
     /// <summary>Token ids 0..Vocab-1 (0 = BOS).</summary>
@@ -78,15 +81,24 @@ public sealed class RepeatedTokenSequences : IBatchSource
     /// <summary>What follows the first repeat.</summary>
     public RepeatLayout Layout { get; }
 
+    /// <summary>Segment lengths never drawn by <see cref="NextBatch"/> (ask for them with <see cref="Sample"/>'s
+    /// segmentLength to test generalisation to unseen lengths).</summary>
+    public IReadOnlySet<int> HeldOutSegments { get; }
+
+    private readonly int[] _trainLengths;
+
     /// <summary>The BOS id.</summary>
     public const int Bos = 0;
 
     /// <inheritdoc />
-    public Tensor NextBatch(Generator generator, Device device) => Sample(BatchSize, generator, device).Tokens;
+    public Tensor NextBatch(Generator generator, Device device) => SampleCore(BatchSize, generator, device, null, trainingLengthsOnly: true).Tokens;
 
     /// <summary>Draws <paramref name="rows"/> sequences; <paramref name="segmentLength"/> fixes |A| (it may lie outside
     /// the training range, to test generalisation to unseen lengths).</summary>
-    public RepeatedTokenBatch Sample(int rows, Generator generator, Device? device = null, int? segmentLength = null)
+    public RepeatedTokenBatch Sample(int rows, Generator generator, Device? device = null, int? segmentLength = null) =>
+        SampleCore(rows, generator, device, segmentLength, trainingLengthsOnly: false);
+
+    private RepeatedTokenBatch SampleCore(int rows, Generator generator, Device? device, int? segmentLength, bool trainingLengthsOnly)
     {
         ArgumentNullException.ThrowIfNull(generator);
         if (segmentLength is { } fixedLength && (fixedLength < 1 || 1 + 2 * fixedLength > SequenceLength))
@@ -97,7 +109,9 @@ public sealed class RepeatedTokenSequences : IBatchSource
         var lengths = new int[rows];
         for (int b = 0; b < rows; b++)
         {
-            int h = lengths[b] = segmentLength ?? (int)generator.NextInt64(MinSegment, MaxSegment + 1);
+            int h = lengths[b] = segmentLength ?? (trainingLengthsOnly
+                ? _trainLengths[generator.NextInt64(0, _trainLengths.Length)]
+                : (int)generator.NextInt64(MinSegment, MaxSegment + 1));
             var segment = new long[h];
             for (int i = 0; i < h; i++) segment[i] = generator.NextInt64(1, Vocab);
             int repeatEnd = Layout == RepeatLayout.RepeatOnce ? 1 + 2 * h : n;
