@@ -1,18 +1,20 @@
 namespace MechInterp;
 
-/// <summary>Switches gradient recording on this thread. <c>using (GradMode.NoGrad()) { ... }</c>
-/// runs ops without building the autograd graph.</summary>
+/// <summary>Switches gradient recording for the current logical flow. <c>using (GradMode.NoGrad()) { ... }</c>
+/// runs ops without building the autograd graph. Like <see cref="TensorScope"/> and <see cref="HookContext"/> the
+/// mode is <see cref="AsyncLocal{T}"/>: it holds across <c>await</c>, work started inside the block inherits it,
+/// and concurrent flows never see each other's mode.</summary>
 public static class GradMode
 {
-    [ThreadStatic] private static int t_disabledDepth;
+    private static readonly AsyncLocal<int> s_disabledDepth = new();
 
-    /// <summary>True when ops record gradients on this thread.</summary>
-    public static bool IsEnabled => t_disabledDepth == 0;
+    /// <summary>True when ops record gradients in this flow.</summary>
+    public static bool IsEnabled => s_disabledDepth.Value == 0;
 
     /// <summary>Disables gradient recording until the returned object is disposed.</summary>
     public static IDisposable NoGrad()
     {
-        t_disabledDepth++;
+        s_disabledDepth.Value++;
         return new Restore();
     }
 
@@ -23,7 +25,7 @@ public static class GradMode
         {
             if (_done) return;
             _done = true;
-            t_disabledDepth--;
+            s_disabledDepth.Value--;
         }
     }
 }

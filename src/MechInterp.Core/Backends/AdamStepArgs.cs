@@ -1,7 +1,7 @@
 namespace MechInterp.Backends;
 
 /// <summary>
-/// The scalars of one Adam/AdamW update (<see cref="IBackend.AdamStepInPlace"/>), with PyTorch's semantics
+/// The scalars of one Adam/AdamW update (<see cref="IInPlaceKernels.AdamStepInPlace"/>), with PyTorch's semantics
 /// (<c>torch.optim.Adam</c>/<c>AdamW</c>, no amsgrad, not maximizing):
 /// <code>
 /// g = grad + wd·p                (Adam, wd ≠ 0: L2 in the gradient)

@@ -2,7 +2,10 @@ namespace MechInterp.Backends;
 
 /// <summary>
 /// The small set of primitives a compute backend implements. Everything above (Tensor ops, autograd,
-/// models, hooks, SAEs) is written once against these. Contract for all members:
+/// models, hooks, SAEs) is written once against these. Fused fast paths are optional capability interfaces
+/// (<see cref="IFusedAttentionKernels"/>, <see cref="IFusedNormKernels"/>, <see cref="IInPlaceKernels"/>,
+/// <see cref="IWeightPacking"/>): a backend implements those it can do better than the reference version that
+/// <see cref="Tensor"/> composes from these primitives. Contract for all members:
 /// <list type="bullet">
 /// <item>Inputs are never mutated (except by members whose name says InPlace); results are new handles
 /// that own their storage, except the view members (<see cref="View"/>, <see cref="Permute"/>,
@@ -59,14 +62,6 @@ internal interface IBackend
     /// preallocated buffer): only the elements it covers change, and every other view of that storage sees them.</summary>
     void CopyInPlace(TensorHandle destination, TensorHandle source);
 
-    /// <summary>Adds a bias over the last dim in place: every row of <paramref name="x"/> (contiguous, owned by the
-    /// caller, guaranteed by it) gets <paramref name="bias"/> ([last], same dtype) added.</summary>
-    void AddBiasInPlace(TensorHandle x, TensorHandle bias);
-
-    /// <summary>Hints that <paramref name="x"/> holds model weights, read by many products while unchanged: a backend may
-    /// keep a GEMM-friendly copy of its matrices (the managed one packs them), which every InPlace write invalidates.</summary>
-    void MarkWeight(TensorHandle x);
-
     // ---- element-wise ----
 
     /// <summary>Unary element-wise op; output has the input's dtype (Bool for LogicalNot).</summary>
@@ -99,47 +94,10 @@ internal interface IBackend
     /// (e.g. transposed views), which the backend should exploit rather than copy where it can.</summary>
     TensorHandle MatMul(TensorHandle a, TensorHandle b);
 
-    /// <summary>The batched product <see cref="MatMul"/> of causal attention, where row r of each matrix (r mod
-    /// <paramref name="rowsPerGroup"/> = query i) only involves columns j ≤ i + <paramref name="offset"/> ("visible").
-    /// <paramref name="inputMasked"/> false (scores = q·kᵀ): the visible entries of the result are exact and the hidden
-    /// ones unspecified — the caller masks or ignores them. True (z = pattern·v): a's hidden entries are zero, so the
-    /// product may skip them; the result is exact. A backend may compute the full product instead.</summary>
-    TensorHandle CausalMatMul(TensorHandle a, TensorHandle b, long rowsPerGroup, long offset, bool inputMasked);
-
     // ---- neural-network primitives ----
 
     /// <summary>Numerically stable softmax (or log-softmax) over <paramref name="dim"/>.</summary>
     TensorHandle Softmax(TensorHandle x, int dim, bool log);
-
-    /// <summary>Fused attention softmax over the last dim of scores [..., q, kv]: row i (of q) keeps keys
-    /// j &lt;= i + <paramref name="offset"/> (causal, with <paramref name="offset"/> = kv - q cached keys before the
-    /// queries), and gives softmax(x * <paramref name="scale"/>) over them and 0 elsewhere (a row with no visible key is
-    /// all 0). Equal to scaling, masking with -inf, softmax and replacing NaN by 0, in one pass.</summary>
-    TensorHandle CausalSoftmax(TensorHandle x, double scale, long offset);
-
-    /// <summary>Causal masking of scores [..., q, kv] in one pass: x * <paramref name="scale"/> where key j &lt;= query
-    /// i + <paramref name="offset"/>, and <paramref name="fill"/> elsewhere (-inf for attention scores, 0 for their
-    /// gradient).</summary>
-    TensorHandle CausalMask(TensorHandle x, double scale, long offset, double fill);
-
-    /// <summary><see cref="CausalMask"/> written over <paramref name="x"/> itself (which the caller guarantees is
-    /// contiguous and owned by nobody else), for scores no gradient will flow through.</summary>
-    void CausalMaskInPlace(TensorHandle x, double scale, long offset, double fill);
-
-    /// <summary><see cref="CausalMaskInPlace"/> (fill -inf) and the attention pattern of the masked scores in the same
-    /// pass (softmax over the visible keys, 0 elsewhere); returns the pattern. For passes whose score hooks only observe.</summary>
-    TensorHandle CausalMaskSoftmaxInPlace(TensorHandle x, double scale, long offset);
-
-    /// <summary>A norm over the last dim with its scale in one pass: layer norm ((x - mean) / scale * w + b, scale =
-    /// sqrt(var + eps)) or, with <paramref name="rms"/>, x / scale with scale = sqrt(mean(x²) + eps) and no weight.
-    /// Scale has the input's shape with a last dim of 1 (TransformerLens's hook_scale).</summary>
-    (TensorHandle Normalized, TensorHandle Scale) NormalizeWithScale(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps, bool rms);
-
-    /// <summary>Layer norm over the last dim: (x - mean) / sqrt(var + eps) * w + b (biased variance); weight and bias optional ([last]).</summary>
-    TensorHandle LayerNorm(TensorHandle x, TensorHandle? weight, TensorHandle? bias, double eps);
-
-    /// <summary>RMS norm over the last dim: x / sqrt(mean(x^2) + eps) * w; weight optional ([last]).</summary>
-    TensorHandle RmsNorm(TensorHandle x, TensorHandle? weight, double eps);
 
     // ---- training (fused backward and optimizer primitives) ----
 
@@ -147,11 +105,6 @@ internal interface IBackend
     /// <paramref name="x"/>'s shape, e.g. an expanded view) mapped through the derivative at <paramref name="x"/>
     /// (see <see cref="UnaryGradOp"/>); the result has x's shape. Same dtype for both (Float32/Float64).</summary>
     TensorHandle UnaryBackward(UnaryGradOp op, TensorHandle grad, TensorHandle x);
-
-    /// <summary>One Adam/AdamW step (<see cref="AdamStepArgs"/>) that overwrites <paramref name="param"/>,
-    /// <paramref name="expAvg"/> (m) and <paramref name="expAvgSq"/> (v) in place from <paramref name="grad"/>. All four
-    /// have the same shape and dtype, and the caller guarantees they are contiguous.</summary>
-    void AdamStepInPlace(TensorHandle param, TensorHandle grad, TensorHandle expAvg, TensorHandle expAvgSq, AdamStepArgs args);
 
     // ---- indexing ----
 

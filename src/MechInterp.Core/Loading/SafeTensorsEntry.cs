@@ -8,7 +8,7 @@ internal sealed record SafeTensorsEntry(string Name, DType DType, long[] Shape, 
 
     /// <summary>Copies a tensor's elements out (row-major, in its own dtype).</summary>
     public static SafeTensorsEntry FromTensor(string name, Tensor tensor) =>
-        new(name, tensor.DType, (long[])tensor.Shape.Clone(), tensor.Backend.ToArray(tensor.Handle));
+        new(name, tensor.DType, (long[])tensor.Shape.Clone(), tensor.ToStorageArray());
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the tensor when the data does not fit the dtype and shape.</summary>
     public void Validate()

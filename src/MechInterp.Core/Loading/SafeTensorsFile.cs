@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using MechInterp.Backends.Cpu;
+using MechInterp.Backends;
 
 namespace MechInterp;
 
@@ -171,7 +171,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public static bool IsMapped(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        return tensor.Handle is CpuHandle { Storage.IsMapped: true };
+        return StorageFacts.IsMapped(tensor);
     }
 
     private Tensor? TryMap(SafeTensorInfo info, DType target)
@@ -181,9 +181,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         if (_file is null || target != info.DType || info.DType == DType.Bool || info.NumElements == 0
             || info.NumElements > int.MaxValue / size || (nuint)(_base + info.FileOffset) % (nuint)size != 0)
             return null;
-        var storage = CpuStorage.Map(_file, info.FileOffset, info.NumElements, info.DType);
-        var shape = info.ShapeArray();
-        return new Tensor(new CpuHandle(storage, 0, shape, ShapeUtil.ContiguousStrides(shape)));
+        return StorageFacts.MapFile(_file, info.FileOffset, info.NumElements, info.DType, info.ShapeArray());
     }
 
     /// <summary>The elements of <paramref name="name"/> converted to <typeparamref name="T"/> (float, double,

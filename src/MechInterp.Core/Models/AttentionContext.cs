@@ -22,6 +22,9 @@ public sealed class AttentionContext
         Cache = cache;
     }
 
+    /// <summary>Which math this pass may run (hook uses and gradient recording), decided once for the pass.</summary>
+    internal ForwardPlan Plan { get; } = ForwardPlan.Begin();
+
     /// <summary>Position id of every query [batch or 1, pos] (Int64).</summary>
     public Tensor QueryPositions { get; }
 

@@ -33,7 +33,7 @@ public sealed partial class HookedTransformer : IDisposable
         var model = new HookedTransformer(config, options.Device, tokenizer);
         ParameterImport.Load(model.NamedParameters().ToList(), arch.ConvertWeights(config, source),
             (name, stored) => StateDictMapping.ToTransformerLensShape(config, name, stored),
-            (name, tl) => StateDictMapping.FromTransformerLens(config, name, tl, StridedReshape.Reshape),
+            (name, tl) => StateDictMapping.FromTransformerLens(config, name, tl, (t, s) => t.ReshapeAsView(s)),
             options.Device, options.Progress);
         if (options.DType != DType.Float32) model.ConvertDType(options.DType);
         if (options.Processing != WeightProcessing.None)
@@ -42,7 +42,7 @@ public sealed partial class HookedTransformer : IDisposable
             using var scope = Tensor.Scope();
             model.ProcessWeights(options.Processing);
         }
-        ReleaseLoadingMemory();
+        if (options.ReleaseCachedMemory) options.Device.ReleaseCachedMemory();
         int total = model.NamedParameters().Count();
         options.Progress?.Report(new LoadProgress("done", total, total));
         return model;
@@ -60,17 +60,6 @@ public sealed partial class HookedTransformer : IDisposable
             if (!p.Value.IsDisposed) p.Value.Dispose();
     }
 
-    /// <summary>
-    /// Gives back the memory that conversion needed: the checkpoint's host copies and the layout conversions of a
-    /// whole model went back to the CPU buffer pool, which would otherwise keep them resident (sized for a model's
-    /// weights, they rarely fit an activation) for the life of the process. Dropping the pool and running a full,
-    /// compacting collection returns them to the OS, so a loaded model costs about its weights in resident memory.
-    /// </summary>
-    private static void ReleaseLoadingMemory()
-    {
-        Backends.Cpu.BufferPool.Clear();
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-    }
 
     private static TextTokenizer? TryLoadTokenizer(string dir)
     {

@@ -57,7 +57,7 @@ internal sealed class SequenceBuffer : IDisposable
 
     /// <summary>Entries [start, start + length) of dim 1 as a new view (never the buffer object itself, which
     /// <see cref="Tensor.Narrow"/> returns for the whole range: a view may be disposed, or outlive a growth).</summary>
-    private static Tensor Slice(Tensor buffer, long start, long length) => new(buffer.Backend.Narrow(buffer.Handle, 1, start, length));
+    private static Tensor Slice(Tensor buffer, long start, long length) => buffer.NarrowView(1, start, length);
 
     private void CheckCompatible(Tensor x)
     {

@@ -33,11 +33,19 @@ public sealed class HookContext
 
     /// <summary>Adds a forward hook for this call that only reads the activation: it never edits it (in place or by
     /// returning a replacement). Where every hook on a point is an observer, the model may compute past the point in
-    /// fused kernels before the observers run (RunWithCache's hooks are observers).</summary>
+    /// fused kernels before the observers run (RunWithCache's hooks are observers), so an edit would be lost or seen only
+    /// in part: on the managed backend an observer that writes into its activation is caught at once
+    /// (<see cref="ObserverEditedException"/>); on libtorch, where no write version is kept, it is undefined.</summary>
     public HookContext AddObserver(HookPoint point, Action<Tensor, HookPoint> observe)
     {
         ArgumentNullException.ThrowIfNull(observe);
-        HookFn fn = (x, h) => { observe(x, h); return null; };
+        HookFn fn = (x, h) =>
+        {
+            long? before = Backends.StorageFacts.WriteVersion(x);
+            observe(x, h);
+            if (before is not null && Backends.StorageFacts.WriteVersion(x) != before) throw new ObserverEditedException(h.Name);
+            return null;
+        };
         _observers.Add(fn);
         return Add(point, fn);
     }
@@ -102,4 +110,13 @@ public sealed class HookContext
             s_current.Value = previous;
         }
     }
+}
+
+/// <summary>A hook registered as an observer (<see cref="HookContext.AddObserver"/>) wrote into the activation it was
+/// given.</summary>
+public sealed class ObserverEditedException(string hookName) : InvalidOperationException(
+    $"an observer hook on '{hookName}' wrote into its activation: observers may only read (the model may already have computed past the point from the unedited value). Register an editing hook instead (HookSpec / RunWithHooks / Hooks(...)), which returns or writes the new value")
+{
+    /// <summary>The hook point's name.</summary>
+    public string HookName { get; } = hookName;
 }

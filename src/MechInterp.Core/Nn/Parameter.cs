@@ -45,7 +45,7 @@ public sealed class Parameter
     private static Tensor Adopt(Tensor value)
     {
         value.DetachFromScopes();
-        value.Backend.MarkWeight(value.Handle);
+        value.MarkAsWeight();
         return value;
     }
 

@@ -34,13 +34,9 @@ public class Adam : Optimizer
         if (!_moments.TryGetValue(index, out var mv))
             _moments[index] = mv = (Keep(Tensor.ZerosLike(value)), Keep(Tensor.ZerosLike(value)));
         var args = new AdamStepArgs(LearningRate, Beta1, Beta2, Eps, WeightDecay, Decoupled, t);
-        if (CanFuse(value, grad, mv.M, mv.V))
-        {
-            // One pass over p, g, m, v that overwrites p, m and v (PyTorch's in-place semantics: views of the
-            // parameter see the new values).
-            value.Backend.AdamStepInPlace(value.Handle, grad.Handle, mv.M.Handle, mv.V.Handle, args);
-            return value;
-        }
+        // One pass over p, g, m, v that overwrites p, m and v (PyTorch's in-place semantics: views of the parameter see
+        // the new values), where the backend has it.
+        if (CanFuse(value, grad, mv.M, mv.V) && value.TryAdamStepInPlace(grad, mv.M, mv.V, args)) return value;
         return CompositeUpdate(index, value, grad, mv, args);
     }
 

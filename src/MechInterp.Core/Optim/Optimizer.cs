@@ -45,7 +45,7 @@ public abstract class Optimizer
             var updated = Update(i, current, current.Grad);
             if (ReferenceEquals(updated, current)) continue;
             current.AssignData(updated.Contiguous().Clone());
-            current.Backend.MarkWeight(current.Handle); // the new elements are still weights (packable while unchanged)
+            current.MarkAsWeight(); // the new elements are still weights (packable while unchanged)
         }
     }
 

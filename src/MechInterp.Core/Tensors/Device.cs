@@ -28,6 +28,15 @@ public readonly record struct Device(DeviceKind Kind, int Index = 0)
     /// <summary>True when the tensor is computed by TorchSharp.</summary>
     public bool IsTorch => Kind != DeviceKind.Cpu;
 
+    /// <summary>
+    /// Gives memory that is cached for reuse back to the operating system: the managed backend's pooled buffers (which
+    /// also hold the host copies made while loading onto any device), followed by a full compacting collection so the
+    /// freed arrays really leave the process. Cached buffers make the next passes cheaper (first touch of fresh memory
+    /// is costly), so call this after one-off work that needed a lot of memory (loading does, unless
+    /// <see cref="LoadOptions.ReleaseCachedMemory"/> is off), not between forward passes.
+    /// </summary>
+    public void ReleaseCachedMemory() => Backends.StorageFacts.ReleaseManagedBuffers();
+
     /// <summary>Parses "cpu", "torch-cpu", "cuda" or "cuda:1".</summary>
     public static Device Parse(string text)
     {

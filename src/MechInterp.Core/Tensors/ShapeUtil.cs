@@ -62,4 +62,38 @@ internal static class ShapeUtil
             throw new ArgumentException($"cannot reshape {Tensor.ShapeString(from)} ({total} elements) to {Tensor.ShapeString(to)} ({known} elements)");
         return result;
     }
+
+    /// <summary>Strides that let <paramref name="newShape"/> view data laid out as (<paramref name="shape"/>,
+    /// <paramref name="strides"/>), or null when a copy is needed (PyTorch's computeStride: each run of old dims that
+    /// are contiguous with one another may be split or merged freely).</summary>
+    internal static long[]? ViewStrides(long[] shape, long[] strides, long[] newShape)
+    {
+        long numel = 1;
+        foreach (var s in shape) numel *= s;
+        if (numel == 0 || shape.Length == 0) return null;
+        var result = new long[newShape.Length];
+        int viewD = newShape.Length - 1;
+        long chunkBase = strides[^1], tensorNumel = 1, viewNumel = 1;
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            tensorNumel *= shape[d];
+            if (d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensorNumel * chunkBase))
+            {
+                while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] == 1))
+                {
+                    result[viewD] = viewNumel * chunkBase;
+                    viewNumel *= newShape[viewD];
+                    viewD--;
+                }
+                if (viewNumel != tensorNumel) return null;
+                if (d > 0)
+                {
+                    chunkBase = strides[d - 1];
+                    tensorNumel = 1;
+                    viewNumel = 1;
+                }
+            }
+        }
+        return viewD == -1 ? result : null;
+    }
 }

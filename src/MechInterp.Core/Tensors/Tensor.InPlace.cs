@@ -22,7 +22,32 @@ public sealed partial class Tensor
             throw new InvalidOperationException("AddBiasInPlace records no gradient: use + when one is needed");
         if (!IsContiguous || bias.Rank != 1 || bias.Shape[0] != Shape[^1] || bias.DType != DType || bias.Device != Device)
             throw new ArgumentException($"AddBiasInPlace: a {ShapeString(bias.Shape)} {bias.DType} bias on {bias.Device} for a {(IsContiguous ? "" : "non-contiguous ")}{ShapeString(Shape)} {DType} tensor on {Device}", nameof(bias));
-        Backend.AddBiasInPlace(Handle, bias.Handle);
+        AddBiasInPlaceCore(bias);
         return this;
     }
+
+    /// <summary>One Adam/AdamW step that overwrites this parameter and its moments <paramref name="m"/> and
+    /// <paramref name="v"/> in place (PyTorch's in-place semantics: views of the parameter see the new values).
+    /// Returns false, changing nothing, where the backend has no fused step (the caller composes the update).</summary>
+    internal bool TryAdamStepInPlace(Tensor grad, Tensor m, Tensor v, Backends.AdamStepArgs args)
+    {
+        if (Backend is not Backends.IInPlaceKernels k) return false;
+        k.AdamStepInPlace(Handle, grad.Handle, m.Handle, v.Handle, args);
+        return true;
+    }
+
+    /// <summary>Tells the backend these elements are model weights (read many times unchanged: worth keeping in a
+    /// kernel-friendly layout while no write changes them).</summary>
+    internal void MarkAsWeight()
+    {
+        if (Backend is Backends.IWeightPacking p) p.MarkWeight(Handle);
+    }
+
+    /// <summary>The elements, row-major, in the array type of this tensor's dtype (float[], Half[], ushort[] for
+    /// BFloat16 bits, long[], ...).</summary>
+    internal Array ToStorageArray() => Backend.ToArray(Handle);
+
+    /// <summary>A new view of entries [start, start + length) of <paramref name="dim"/> — always a new tensor, even for
+    /// the whole range (unlike <see cref="Narrow"/>, which returns this tensor then), recording no gradient.</summary>
+    internal Tensor NarrowView(int dim, long start, long length) => new(Backend.Narrow(Handle, dim, start, length));
 }

@@ -4,7 +4,7 @@ namespace MechInterp;
 
 public sealed partial class Tensor
 {
-    /// <summary>The causal-attention product (<c>IBackend.CausalMatMul</c>) of this [..., m, k] and
+    /// <summary>The causal-attention product (<c>IFusedAttentionKernels.CausalMatMul</c>, or the full product where a backend lacks it) of this [..., m, k] and
     /// <paramref name="other"/> [..., k, n] with equal batch dims: without <paramref name="inputMasked"/> only the
     /// visible entries (column j ≤ (row mod <paramref name="rowsPerGroup"/>) + <paramref name="offset"/>) are defined;
     /// with it, this tensor's hidden entries must be zero. Inference only: records no gradient.</summary>
@@ -15,7 +15,7 @@ public sealed partial class Tensor
         if (Rank < 2 || other.Rank != Rank || DType != other.DType || Device != other.Device
             || !Shape.AsSpan(0, Rank - 2).SequenceEqual(other.Shape.AsSpan(0, Rank - 2)) || Shape[^1] != other.Shape[^2])
             throw new ArgumentException($"CausalMatMul: {ShapeString(Shape)} {DType} on {Device} @ {ShapeString(other.Shape)} {other.DType} on {other.Device} needs one dtype, one device and equal batch dims");
-        return new Tensor(Backend.CausalMatMul(Handle, other.Handle, rowsPerGroup, offset, inputMasked));
+        return CausalMatMulCore(other, rowsPerGroup, offset, inputMasked);
     }
 
     /// <summary>Matrix product with torch.matmul semantics: 1-D operands are promoted, batch dims broadcast.</summary>

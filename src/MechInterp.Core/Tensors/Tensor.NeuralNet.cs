@@ -32,7 +32,7 @@ public sealed partial class Tensor
         if (Rank < 2) throw new ArgumentException($"CausalSoftmax needs scores [..., query, key], got shape {ShapeString(Shape)}");
         if (!DType.IsFloatingPoint()) throw new ArgumentException($"CausalSoftmax needs floating-point scores, got {DType}");
         var x = this;
-        var r = new Tensor(Backend.CausalSoftmax(Handle, scale, Shape[^1] - Shape[^2]));
+        var r = CausalSoftmaxCore(scale, Shape[^1] - Shape[^2]);
         AutogradRecorder.Record(r, "causal_softmax", [x], g => [r * (g - (g * r).Sum(-1, keepDim: true)) * scale]);
         return r;
     }
@@ -46,7 +46,7 @@ public sealed partial class Tensor
         if (Rank < 2) throw new ArgumentException($"CausalMask needs scores [..., query, key], got shape {ShapeString(Shape)}");
         if (!DType.IsFloatingPoint()) throw new ArgumentException($"CausalMask needs floating-point scores, got {DType}");
         long offset = Shape[^1] - Shape[^2];
-        var r = new Tensor(Backend.CausalMask(Handle, scale, offset, fill));
+        var r = CausalMaskCore(scale, offset, fill);
         AutogradRecorder.Record(r, "causal_mask", [this], g => [g.CausalMask(scale, 0.0)]);
         return r;
     }
@@ -57,7 +57,7 @@ public sealed partial class Tensor
     {
         if (RequiresGrad && GradMode.IsEnabled) throw new InvalidOperationException("CausalMaskInPlace on a tensor that records gradients: use CausalMask");
         if (Rank < 2 || !DType.IsFloatingPoint() || !IsContiguous) throw new ArgumentException($"CausalMaskInPlace needs contiguous floating-point scores [..., query, key], got {DType} {ShapeString(Shape)}");
-        Backend.CausalMaskInPlace(Handle, scale, Shape[^1] - Shape[^2], double.NegativeInfinity);
+        CausalMaskInPlaceCore(scale, Shape[^1] - Shape[^2]);
         return this;
     }
 
@@ -67,10 +67,10 @@ public sealed partial class Tensor
     {
         if (RequiresGrad && GradMode.IsEnabled) throw new InvalidOperationException("CausalMaskSoftmaxInPlace on a tensor that records gradients: use CausalMask and CausalSoftmax");
         if (Rank < 2 || !DType.IsFloatingPoint() || !IsContiguous) throw new ArgumentException($"CausalMaskSoftmaxInPlace needs contiguous floating-point scores [..., query, key], got {DType} {ShapeString(Shape)}");
-        return new Tensor(Backend.CausalMaskSoftmaxInPlace(Handle, scale, Shape[^1] - Shape[^2]));
+        return CausalMaskSoftmaxInPlaceCore(scale, Shape[^1] - Shape[^2]);
     }
 
-    /// <summary>A norm and its scale in one pass (see <see cref="Backends.IBackend.NormalizeWithScale"/>), for norms
+    /// <summary>A norm and its scale in one pass (see <see cref="Backends.IFusedNormKernels.NormalizeWithScale"/>), for norms
     /// whose hooks only observe, with no gradient recorded.</summary>
     internal (Tensor Normalized, Tensor Scale) NormalizeWithScale(Tensor? weight, Tensor? bias, double eps, bool rms)
     {
@@ -78,8 +78,7 @@ public sealed partial class Tensor
             throw new InvalidOperationException("NormalizeWithScale records no gradient: use the unfused ops when one is needed");
         CheckNormParam(weight, "norm weight");
         CheckNormParam(bias, "norm bias");
-        var (n, s) = Backend.NormalizeWithScale(Handle, weight?.To(DType).Handle, bias?.To(DType).Handle, eps, rms);
-        return (new Tensor(n), new Tensor(s));
+        return NormalizeWithScaleCore(weight?.To(DType), bias?.To(DType), eps, rms);
     }
 
     /// <summary>Layer norm over the last dim with optional affine weight and bias ([d]).</summary>
@@ -90,7 +89,7 @@ public sealed partial class Tensor
         var x = this;
         var w = weight?.To(DType);
         var b = bias?.To(DType);
-        var r = new Tensor(Backend.LayerNorm(Handle, w?.Handle, b?.Handle, eps));
+        var r = LayerNormCore(w, b, eps);
         var inputs = new List<Tensor> { x };
         if (w is not null) inputs.Add(w);
         if (b is not null) inputs.Add(b);
@@ -117,7 +116,7 @@ public sealed partial class Tensor
         CheckNormParam(weight, "RmsNorm weight");
         var x = this;
         var w = weight?.To(DType);
-        var r = new Tensor(Backend.RmsNorm(Handle, w?.Handle, eps));
+        var r = RmsNormCore(w, eps);
         Tensor[] inputs = w is null ? [x] : [x, w];
         AutogradRecorder.Record(r, "rms_norm", inputs, g =>
         {

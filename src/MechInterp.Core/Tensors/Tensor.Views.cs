@@ -4,6 +4,17 @@ namespace MechInterp;
 
 public sealed partial class Tensor
 {
+    /// <summary>Reshape that stays a view whenever the strides allow it (as <c>torch.Tensor.view</c> does for strided
+    /// tensors), else copies as <see cref="Reshape"/> does. Loading uses it so that layout conversions (a transposed
+    /// nn.Linear weight split into heads, a narrowed fused q|k|v) keep pointing into memory-mapped checkpoint data.
+    /// Records no gradient: use it under <see cref="GradMode.NoGrad"/> or on tensors that need none.</summary>
+    internal Tensor ReshapeAsView(params long[] shape)
+    {
+        if (IsContiguous || RequiresGrad) return Reshape(shape);
+        var target = ShapeUtil.InferReshape(Shape, shape);
+        return Backends.StorageFacts.TryStridedView(this, target) ?? Reshape(shape);
+    }
+
     /// <summary>Reshapes (one dim may be -1). Returns a view when the data is contiguous, a copy otherwise.</summary>
     public Tensor Reshape(params long[] shape)
     {

@@ -1,13 +1,30 @@
 namespace MechInterp;
 
 /// <summary>
-/// Deterministic disposal of tensors: every tensor created on this thread while the scope is the innermost
+/// Deterministic disposal of tensors: every tensor created in this logical flow while the scope is the innermost
 /// open one is disposed when the scope is disposed, unless moved out with <see cref="Tensor.MoveToOuterScope"/>
 /// or <see cref="MoveOut"/>. Open with <c>using var scope = Tensor.Scope();</c>.
+/// Scopes follow the same flow rule as <see cref="GradMode"/> and <see cref="HookContext"/>: they are
+/// <see cref="AsyncLocal{T}"/>, so a scope stays current across <c>await</c> and work started inside it
+/// (<c>Task.Run</c>, <c>Parallel.For</c>) allocates into it too; a scope is safe to allocate into from several threads.
 /// </summary>
 public sealed class TensorScope : IDisposable
 {
-    [ThreadStatic] private static Stack<TensorScope>? t_stack;
+    /// <summary>The innermost open scope of this logical flow and the ones around it (an immutable list, so flows that
+    /// fork see the stack as it was when they forked).</summary>
+    private static readonly AsyncLocal<Node?> s_top = new();
+
+    private sealed record Node(TensorScope Scope, Node? Next)
+    {
+        public IEnumerable<TensorScope> InnermostFirst()
+        {
+            for (var n = this; n is not null; n = n.Next) yield return n.Scope;
+        }
+    }
+
+    private static Node? Top => s_top.Value;
+    private static IEnumerable<TensorScope> Stack => Top?.InnermostFirst() ?? [];
+    private static void Push(TensorScope scope) => s_top.Value = new Node(scope, s_top.Value);
 
     private readonly HashSet<Tensor> _owned = new(ReferenceEqualityComparer.Instance);
     private bool _disposed;
@@ -23,12 +40,15 @@ public sealed class TensorScope : IDisposable
     private TensorScope() { }
 
     /// <summary>Number of live tensors this scope owns.</summary>
-    public int Count => _owned.Count;
+    public int Count
+    {
+        get { lock (_owned) return _owned.Count; }
+    }
 
     internal static TensorScope Open()
     {
         var scope = new TensorScope();
-        (t_stack ??= new Stack<TensorScope>()).Push(scope);
+        Push(scope);
         return scope;
     }
 
@@ -46,9 +66,9 @@ public sealed class TensorScope : IDisposable
     /// for later blocks (masks) and around user code (hooks).</summary>
     internal static SuspendedScopes SuspendTransient()
     {
-        if (t_stack is not { Count: > 0 } stack || !stack.Peek()._transient) return default;
+        if (Top is not { Scope._transient: true }) return default;
         var popped = new List<TensorScope>();
-        while (stack.Count > 0 && stack.Peek()._transient) popped.Add(stack.Pop());
+        while (Top is { Scope._transient: true } top) { popped.Add(top.Scope); s_top.Value = top.Next; }
         return new SuspendedScopes(popped);
     }
 
@@ -62,8 +82,8 @@ public sealed class TensorScope : IDisposable
         {
             foreach (var s in popped)
             {
-                if (!s._owned.Remove(activation)) continue;
-                if (t_stack is { Count: > 0 } stack) stack.Peek()._owned.Add(activation);
+                if (!s.Remove(activation)) continue;
+                Top?.Scope.Add(activation);
                 break;
             }
         }
@@ -87,38 +107,50 @@ public sealed class TensorScope : IDisposable
         public void Dispose()
         {
             if (Scopes is null) return;
-            var stack = t_stack ??= new Stack<TensorScope>();
             for (int i = Scopes.Count - 1; i >= 0; i--)
-                if (!Scopes[i]._disposed) stack.Push(Scopes[i]);
+                if (!Scopes[i]._disposed) Push(Scopes[i]);
         }
     }
 
     /// <summary>True when this scope will dispose <paramref name="t"/>.</summary>
-    internal bool Owns(Tensor t) => _owned.Contains(t);
+    internal bool Owns(Tensor t)
+    {
+        lock (_owned) return _owned.Contains(t);
+    }
 
+    private void Add(Tensor t)
+    {
+        lock (_owned) _owned.Add(t);
+    }
+
+    private bool Remove(Tensor t)
+    {
+        lock (_owned) return _owned.Remove(t);
+    }
+
+    /// <summary>Gives <paramref name="t"/> to the innermost open scope (skipping one disposed from another flow).</summary>
     internal static void Register(Tensor t)
     {
-        if (t_stack is { Count: > 0 } s) s.Peek()._owned.Add(t);
+        for (var n = Top; n is not null; n = n.Next)
+            if (!n.Scope._disposed) { n.Scope.Add(t); return; }
     }
 
     internal static void Forget(Tensor t)
     {
-        if (t_stack is null) return;
-        foreach (var s in t_stack) s._owned.Remove(t);
+        foreach (var s in Stack) s.Remove(t);
     }
 
     internal static void MoveToOuter(Tensor t)
     {
-        if (t_stack is null) return;
         TensorScope? owner = null, outer = null;
-        foreach (var s in t_stack) // innermost first
+        foreach (var s in Stack) // innermost first
         {
-            if (owner is null) { if (s._owned.Contains(t)) owner = s; }
+            if (owner is null) { if (s.Owns(t)) owner = s; }
             else { outer = s; break; }
         }
         if (owner is null) return;
-        owner._owned.Remove(t);
-        outer?._owned.Add(t);
+        owner.Remove(t);
+        outer?.Add(t);
     }
 
     /// <summary>Keeps <paramref name="tensors"/> alive past this scope (they join the enclosing scope, if any).</summary>
@@ -126,12 +158,11 @@ public sealed class TensorScope : IDisposable
     {
         foreach (var t in tensors)
         {
-            if (!_owned.Remove(t)) continue;
-            if (t_stack is null) continue;
+            if (!Remove(t)) continue;
             bool passed = false;
-            foreach (var s in t_stack)
+            foreach (var s in Stack)
             {
-                if (passed) { s._owned.Add(t); break; }
+                if (passed) { s.Add(t); break; }
                 if (ReferenceEquals(s, this)) passed = true;
             }
         }
@@ -142,21 +173,23 @@ public sealed class TensorScope : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        if (t_stack is { Count: > 0 })
+        if (Top is { } top)
         {
-            if (ReferenceEquals(t_stack.Peek(), this)) t_stack.Pop();
-            else
+            if (ReferenceEquals(top.Scope, this)) s_top.Value = top.Next;
+            else if (top.InnermostFirst().Any(s => ReferenceEquals(s, this)))
             {
                 // Out-of-order disposal: remove this scope wherever it is.
-                var rest = t_stack.Where(s => !ReferenceEquals(s, this)).Reverse().ToArray();
-                t_stack.Clear();
-                foreach (var s in rest) t_stack.Push(s);
+                Node? rebuilt = null;
+                foreach (var s in top.InnermostFirst().Where(s => !ReferenceEquals(s, this)).Reverse()) rebuilt = new Node(s, rebuilt);
+                s_top.Value = rebuilt;
             }
         }
-        if (_keepOnDispose && t_stack is { Count: > 0 } outer)
-            foreach (var t in _owned) outer.Peek()._owned.Add(t);
+        Tensor[] owned;
+        lock (_owned) owned = [.. _owned];
+        if (_keepOnDispose && Top is { } outer)
+            foreach (var t in owned) outer.Scope.Add(t);
         else if (!_keepOnDispose)
-            foreach (var t in _owned) t.Dispose();
-        _owned.Clear();
+            foreach (var t in owned) t.Dispose();
+        lock (_owned) _owned.Clear();
     }
 }

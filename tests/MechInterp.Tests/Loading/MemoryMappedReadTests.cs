@@ -140,14 +140,14 @@ public sealed class MemoryMappedReadTests
     };
 
     [Theory, MemberData(nameof(ReshapeCases))]
-    public void StridedReshapeMatchesTheCopyingReshape(long[] shape, int[] perm, int narrowDim, long start, long length, long[] target, bool view)
+    public void ReshapeAsViewMatchesTheCopyingReshape(long[] shape, int[] perm, int narrowDim, long start, long length, long[] target, bool view)
     {
         int n = (int)shape.Aggregate(1L, (a, b) => a * b);
         using var x = Tensor.FromArray(Enumerable.Range(0, n).Select(i => (float)i).ToArray(), shape);
         var v = x.Permute(perm);
         if (length > 0) v = v.Narrow(narrowDim, start, length);
         using var reference = v.Contiguous().Reshape(target);
-        using var strided = StridedReshape.Reshape(v, target);
+        using var strided = v.ReshapeAsView(target);
         Assert.Equal(target, strided.Shape);
         Assert.Equal(reference.ToArray<float>(), strided.ToArray<float>());
         Assert.Equal(view, ReferenceEquals(((CpuHandle)strided.Handle).Storage, ((CpuHandle)x.Handle).Storage));

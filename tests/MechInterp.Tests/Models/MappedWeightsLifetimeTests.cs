@@ -1,3 +1,4 @@
+using MechInterp.Backends;
 using MechInterp.Backends.Cpu;
 using MechInterp.Tests.Loading;
 using Xunit;

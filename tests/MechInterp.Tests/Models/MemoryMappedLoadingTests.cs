@@ -116,7 +116,7 @@ public sealed class MemoryMappedLoadingTests
         bool actual = Elements(offA, shapeA, stridesA).Overlaps(Elements(offB, shapeB, stridesB));
         Assert.Equal(overlap, actual); // the case table itself, checked by enumeration
         bool conservative = shapeA.Length > 2;
-        Assert.Equal(actual || conservative, ParameterImport.MayOverlap(a, b));
+        Assert.Equal(actual || conservative, StorageOverlap.MayOverlap(a, b));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using MechInterp.Backends;
 using System.Buffers.Binary;
 using MechInterp.Backends.Cpu;
 using MechInterp.Tests.Loading;

@@ -6,7 +6,7 @@ namespace MechInterp.Backends.Cpu;
 /// Float32 and Float64 compute; integer and Bool tensors support data movement, arithmetic, comparisons and
 /// reductions; Float16 and BFloat16 are storage types (cast to Float32 to compute).
 /// </summary>
-internal sealed partial class CpuBackend : IBackend
+internal sealed partial class CpuBackend : IBackend, IFusedAttentionKernels, IFusedNormKernels, IInPlaceKernels, IWeightPacking
 {
     private static readonly CpuBackend s_instance = new();
 

@@ -6,9 +6,6 @@ namespace MechInterp.Backends.Torch;
 internal sealed partial class TorchBackend
 {
     /// <inheritdoc />
-    public TensorHandle CausalMatMul(TensorHandle a, TensorHandle b, long rowsPerGroup, long offset, bool inputMasked) => MatMul(a, b);
-
-    /// <inheritdoc />
     public TensorHandle MatMul(TensorHandle a, TensorHandle b)
     {
         var ta = T(a);
@@ -42,45 +39,6 @@ internal sealed partial class TorchBackend
     {
         var t = T(x);
         return Wrap(log ? t.log_softmax(dim) : t.softmax(dim));
-    }
-
-    /// <inheritdoc />
-    public TensorHandle CausalSoftmax(TensorHandle x, double scale, long offset)
-    {
-        var t = T(x);
-        long q = x.Shape[^2], kv = x.Shape[^1];
-        using var hidden = torch.ones([q, kv], torch.@bool, t.device).triu(offset + 1);
-        using var scaled = t.mul(scale);
-        using var masked = scaled.masked_fill(hidden, double.NegativeInfinity);
-        using var soft = masked.softmax(-1);
-        return Wrap(soft.nan_to_num(0.0));
-    }
-
-    /// <inheritdoc />
-    public TensorHandle CausalMask(TensorHandle x, double scale, long offset, double fill)
-    {
-        var t = T(x);
-        long q = x.Shape[^2], kv = x.Shape[^1];
-        using var hidden = torch.ones([q, kv], torch.@bool, t.device).triu(offset + 1);
-        using var scaled = t.mul(scale);
-        return Wrap(scaled.masked_fill(hidden, fill));
-    }
-
-    /// <inheritdoc />
-    public void CausalMaskInPlace(TensorHandle x, double scale, long offset, double fill)
-    {
-        var t = T(x);
-        long q = x.Shape[^2], kv = x.Shape[^1];
-        using var hidden = torch.ones([q, kv], torch.@bool, t.device).triu(offset + 1);
-        t.mul_(scale).masked_fill_(hidden, fill);
-    }
-
-    /// <inheritdoc />
-    public TensorHandle CausalMaskSoftmaxInPlace(TensorHandle x, double scale, long offset)
-    {
-        CausalMaskInPlace(x, scale, offset, double.NegativeInfinity);
-        using var soft = T(x).softmax(-1);
-        return Wrap(soft.nan_to_num(0.0));
     }
 
     /// <inheritdoc />

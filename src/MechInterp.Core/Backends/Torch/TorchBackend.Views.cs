@@ -42,9 +42,6 @@ internal sealed partial class TorchBackend
     public void AddBiasInPlace(TensorHandle x, TensorHandle bias) => T(x).add_(T(bias));
 
     /// <inheritdoc />
-    public void MarkWeight(TensorHandle x) { } // libtorch packs (or not) on its own
-
-    /// <inheritdoc />
     public TensorHandle Contiguous(TensorHandle x)
     {
         var t = T(x);

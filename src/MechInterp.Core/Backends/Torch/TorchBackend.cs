@@ -8,7 +8,7 @@ namespace MechInterp.Backends.Torch;
 /// (<see cref="Device.Cuda"/>). Temporaries are disposed as soon as they are used, so native memory is released
 /// deterministically; results are owned by the <see cref="TorchHandle"/> returned.
 /// </summary>
-internal sealed partial class TorchBackend : IBackend, ICrossDeviceBackend
+internal sealed partial class TorchBackend : IBackend, ICrossDeviceBackend, IFusedNormKernels, IInPlaceKernels
 {
     private readonly torch.Device _torchDevice;
 

@@ -1,4 +1,4 @@
-using MechInterp.Backends.Cpu;
+using MechInterp.Backends;
 
 namespace MechInterp.Loading.Architectures;
 
@@ -29,7 +29,7 @@ internal static class ParameterImport
     {
         var produced = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var adopted = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        var kept = new List<CpuHandle>(); // managed-CPU parameter values so far, to keep them from sharing elements
+        var kept = new List<Tensor>(); // managed-CPU parameter values so far, to keep them from sharing elements
         // The scope frees what conversion made on the way (the fused q|k|v a head was narrowed from, the source of a
         // transpose...): on the managed device each holds a reference on a mapped file or a pooled buffer.
         using var scope = Tensor.Scope();
@@ -55,11 +55,12 @@ internal static class ParameterImport
                 if (!tl.Shape.AsSpan().SequenceEqual(want))
                     throw new InvalidDataException($"parameter '{name}' should have shape {Tensor.ShapeString(want)}, the checkpoint gives {Tensor.ShapeString(tl.Shape)}");
                 var stored = toStored(name, tl.To(device).To(p.Value.DType));
-                if (!GemmReadyMapped(stored)) stored = stored.Contiguous();
-                if (stored.Handle is CpuHandle h)
+                if (!StorageFacts.IsGemmReadyMapped(stored)) stored = stored.Contiguous();
+                if (StorageFacts.IsManaged(stored))
                 {
-                    if (kept.Any(k => MayOverlap(k, h))) stored = Separate(stored, h);
-                    kept.Add((CpuHandle)stored.Handle);
+                    var candidate = stored;
+                    if (kept.Any(k => StorageFacts.MayShareElements(k, candidate))) stored = StorageFacts.SeparateStorage(stored);
+                    kept.Add(stored);
                 }
                 else if (adopted.Contains(stored)) stored = stored.Clone();
                 adopted.Add(stored);
@@ -73,61 +74,4 @@ internal static class ParameterImport
         }
     }
 
-    /// <summary>The elements of <paramref name="stored"/> in storage of their own: for a mapped tensor, the same view of a
-    /// second copy-on-write mapping of its file (nothing copied, pages shared until written); otherwise a copy.</summary>
-    private static Tensor Separate(Tensor stored, CpuHandle h)
-    {
-        if (h.Storage.MapTwin() is not { } twin) return stored.Clone();
-        return new Tensor(new CpuHandle(twin, h.Offset, (long[])h.ShapeArray.Clone(), (long[])h.Strides.Clone()));
-    }
-
-    /// <summary>False only when the elements of <paramref name="a"/> and <paramref name="b"/> are provably disjoint: other
-    /// storage, disjoint element ranges, or the same 1-D/2-D lattice (same sizes and strides up to a transpose, unit inner
-    /// stride, rows that do not overlap themselves) shifted so that no element coincides.</summary>
-    internal static bool MayOverlap(CpuHandle a, CpuHandle b)
-    {
-        if (!ReferenceEquals(a.Storage, b.Storage)) return false;
-        var (aLo, aHi) = Extent(a);
-        var (bLo, bHi) = Extent(b);
-        if (aHi < bLo || bHi < aLo) return false;
-        var la = Lattice(a);
-        var lb = Lattice(b);
-        if (la is null || lb is null || !la.SequenceEqual(lb)) return true;
-        var dims = la;
-        long delta = Math.Abs(b.Offset - a.Offset);
-        if (dims.Length == 1) return delta % dims[0].Stride == 0 && delta / dims[0].Stride < dims[0].Size;
-        var (rows, rowStride) = dims[0];
-        var (cols, colStride) = dims[1];
-        if (colStride != 1 || rowStride < cols) return true;
-        long q = delta / rowStride, r = delta % rowStride;
-        return (q < rows && r < cols) || (q + 1 < rows && rowStride - r < cols);
-    }
-
-    private static (long Lo, long Hi) Extent(CpuHandle h)
-    {
-        long lo = h.Offset, hi = h.Offset;
-        for (int d = 0; d < h.Rank; d++)
-        {
-            long span = (h.ShapeArray[d] - 1) * h.Strides[d];
-            if (span < 0) lo += span; else hi += span;
-        }
-        return (lo, hi);
-    }
-
-    /// <summary>The (size, stride) pairs of the dims larger than 1, largest stride first; null for none, more than
-    /// two, or a non-positive stride.</summary>
-    private static (long Size, long Stride)[]? Lattice(CpuHandle h)
-    {
-        var dims = Enumerable.Range(0, h.Rank).Where(d => h.ShapeArray[d] > 1)
-            .Select(d => (Size: h.ShapeArray[d], Stride: h.Strides[d])).OrderByDescending(x => x.Stride).ToArray();
-        return dims.Length is 0 or > 2 || dims.Any(x => x.Stride <= 0) ? null : dims;
-    }
-
-    /// <summary>True for a mapped tensor the kernels read without a copy: contiguous, or a matrix whose rows or columns
-    /// are contiguous (what <c>MatMul</c> takes as is).</summary>
-    internal static bool GemmReadyMapped(Tensor t)
-    {
-        if (t.Handle is not CpuHandle { Storage.IsMapped: true } h) return false;
-        return h.IsContiguous || (h.Rank == 2 && (h.Strides[0] == 1 || h.Strides[1] == 1));
-    }
 }

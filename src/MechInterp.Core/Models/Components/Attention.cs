@@ -11,6 +11,7 @@ public sealed class Attention : Module
     private readonly HookedTransformerConfig _cfg;
     private readonly int _layer;
     private readonly Rotary? _rotary;
+    private readonly AttentionKernels _kernels;
 
     /// <summary>Creates zero-initialised attention for layer <paramref name="layer"/>.</summary>
     public Attention(string prefix, HookedTransformerConfig cfg, int layer, Device device) : base(prefix)
@@ -36,6 +37,7 @@ public sealed class Attention : Module
             HookRotK = Hook("hook_rot_k"); HookRotQ = Hook("hook_rot_q");
             _rotary = new Rotary(cfg.RotaryDims, cfg.NCtx, cfg.RotaryBase, cfg.RotaryAdjacentPairs, device);
         }
+        _kernels = new AttentionKernels(cfg, layer, HookAttnScores, HookPattern);
     }
 
     internal Parameter Wq { get; }
@@ -84,86 +86,33 @@ public sealed class Attention : Module
     public HookPoint? HookResult { get; }
 
     /// <summary>Attention over normalised inputs. Inputs are [batch, pos, d_model], or [batch, pos, heads, d_model]
-    /// when the config splits inputs per head. <paramref name="context"/> carries positions, masks and the cache.</summary>
+    /// when the config splits inputs per head. <paramref name="context"/> carries positions, masks, the cache and the
+    /// pass's plan (which kernels may run).</summary>
     public Tensor Forward(Tensor queryInput, Tensor keyInput, Tensor valueInput, AttentionContext context)
     {
-        int h = _cfg.NHeads, kvh = _cfg.KvHeads, dh = _cfg.DHead;
-        long b = queryInput.Shape[0], p = queryInput.Shape[1];
-        var q = HookQ.Invoke(Project(queryInput, Wq.Value, Bq.Value, h));
-        var k = HookK.Invoke(Project(keyInput, Wk.Value, Bk.Value, kvh));
-        var v = HookV.Invoke(Project(valueInput, Wv.Value, Bv.Value, kvh));
-        if (context.Cache is { } cache) (k, v) = cache.Append(_layer, k, v);
-        long kvLen = k.Shape[1];
+        var q = HookQ.Invoke(Project(queryInput, Wq.Value, Bq.Value, _cfg.NHeads));  // [batch, pos, head, d_head]
+        var k = HookK.Invoke(Project(keyInput, Wk.Value, Bk.Value, _cfg.KvHeads));   // [batch, pos, kv_head, d_head]
+        var v = HookV.Invoke(Project(valueInput, Wv.Value, Bv.Value, _cfg.KvHeads)); // [batch, pos, kv_head, d_head]
+        if (context.Cache is { } cache) (k, v) = cache.Append(_layer, k, v);      // keys and values so far
         if (_rotary is not null)
         {
             q = HookRotQ!.Invoke(_rotary.Apply(q, context.QueryPositions));
-            k = HookRotK!.Invoke(_rotary.Apply(k, context.KeyPositions(kvLen)));
+            k = HookRotK!.Invoke(_rotary.Apply(k, context.KeyPositions(k.Shape[1])));
         }
-        // Scores [b, h, p, kv]: group query heads by their KV head so GQA needs no copy of K.
-        int group = h / kvh;
-        var qh = q.Permute(0, 2, 1, 3).Reshape(b, kvh, group * p, dh);
-        var kt = k.Permute(0, 2, 3, 1); // [b, kvh, dh, kv]
-        double scale = _cfg.EffectiveAttnScale;
-        var type = _cfg.AttentionTypeOf(_layer);
-        bool causal = _cfg.AttnScoresSoftCap <= 0 && context.IsPlainCausal(type);
-        // Inference on plainly causal attention skips the hidden half of both products: the scores' hidden entries are
-        // masked (or never read) before anyone sees them, and the pattern's are zero unless a hook edits scores or pattern.
-        bool skipHidden = causal && !(GradMode.IsEnabled && (qh.RequiresGrad || kt.RequiresGrad));
-        var scores = (skipHidden ? qh.CausalMatMul(kt, p, kvLen - p, inputMasked: false) : qh.MatMul(kt)).Reshape(b, h, p, kvLen);
-        Tensor pattern;
-        if (causal)
-            pattern = HookPattern.Invoke(CausalPattern(scores, scale));
-        else
-            pattern = HookPattern.Invoke(MaskedSoftmax(scores, scale, context.Mask(type, p, kvLen), context.HasPadding));
-        var vh = v.Permute(0, 2, 1, 3); // [b, kvh, kv, dh]
-        var pg = pattern.Reshape(b, kvh, group * p, kvLen);
-        bool zeroHidden = skipHidden && HookAttnScores.IsObservedOnly && HookPattern.IsObservedOnly
-            && !(GradMode.IsEnabled && (pg.RequiresGrad || vh.RequiresGrad));
-        var z = (zeroHidden ? pg.CausalMatMul(vh, p, kvLen - p, inputMasked: true) : pg.MatMul(vh)).Reshape(b, h, p, dh).Permute(0, 2, 1, 3);
-        z = HookZ.Invoke(z);
-        if (HookResult is null)
-            return Linear.Apply(z.Reshape(b, p, h * dh), Wo.Value, Bo.Value);
+        var scores = _kernels.Scores(q, k, context);                                // [batch, head, query, key]
+        var pattern = HookPattern.Invoke(_kernels.Pattern(scores, context));        // [batch, head, query, key]
+        var z = HookZ.Invoke(_kernels.Mix(pattern, v, context));                    // [batch, pos, head, d_head]
+        return Output(z);
+    }
+
+    /// <summary>z · W_O + b_O [batch, pos, d_model], through hook_result [batch, pos, head, d_model] when enabled.</summary>
+    private Tensor Output(Tensor z)
+    {
+        long b = z.Shape[0], p = z.Shape[1];
+        if (HookResult is null) return Linear.Apply(z.Reshape(b, p, _cfg.NHeads * _cfg.DHead), Wo.Value, Bo.Value);
         var result = HookResult.Invoke(Tensor.Einsum("bphe,hed->bphd", z, W_O));
         return result.Sum(2) + Bo.Value;
     }
-
-    /// <summary>Plainly causal attention in fused passes: scale + causal softmax when nobody looks at the scores; otherwise
-    /// one pass for the scaled, -inf-masked scores (hook_attn_scores) and one causal softmax over their visible part.</summary>
-    private Tensor CausalPattern(Tensor scores, double scale)
-    {
-        if (!HookAttnScores.IsActive) return scores.CausalSoftmax(1.0 / scale);
-        // The scores are this layer's fresh product: without a gradient to keep, mask them where they lie; when the score
-        // hooks only observe (a cache), the pattern comes out of the same pass.
-        bool inPlace = !(GradMode.IsEnabled && scores.RequiresGrad) && scores.IsContiguous;
-        if (inPlace && HookAttnScores.IsObservedOnly)
-        {
-            var fusedPattern = scores.CausalMaskSoftmaxInPlace(1.0 / scale);
-            HookAttnScores.Invoke(scores);
-            return fusedPattern;
-        }
-        var masked = inPlace ? scores.CausalMaskInPlace(1.0 / scale) : scores.CausalMask(1.0 / scale);
-        var hooked = HookAttnScores.Invoke(masked);
-        // A hook that returned new scores gets TransformerLens's full softmax; an unchanged one has -inf in every hidden
-        // entry, which the causal softmax skips (edits made in place are seen in the visible part only).
-        if (ReferenceEquals(hooked, masked)) return hooked.CausalSoftmax();
-        return ZeroNaNRows(hooked.Softmax(-1));
-    }
-
-    /// <summary>The general path: scale, soft-cap, mask with -inf, hook_attn_scores, softmax, and (with padding) zero the
-    /// rows of queries that see no key.</summary>
-    private Tensor MaskedSoftmax(Tensor scores, double scale, Tensor? mask, bool padded)
-    {
-        if (scale != 1.0) scores = scores / scale;
-        if (_cfg.AttnScoresSoftCap > 0) scores = (scores / _cfg.AttnScoresSoftCap).Tanh() * _cfg.AttnScoresSoftCap;
-        if (mask is not null) scores = Tensor.Where(mask, scores, Tensor.Full([], double.NegativeInfinity, scores.DType, scores.Device));
-        scores = HookAttnScores.Invoke(scores);
-        var pattern = scores.Softmax(-1);
-        return mask is not null && padded ? ZeroNaNRows(pattern) : pattern;
-    }
-
-    /// <summary>Rows whose every key was masked come out of softmax as NaN; they attend to nothing (0).</summary>
-    private static Tensor ZeroNaNRows(Tensor pattern) =>
-        Tensor.Where(pattern.IsNan(), Tensor.Zeros([], pattern.DType, pattern.Device), pattern);
 
     private Tensor Project(Tensor input, Tensor w, Tensor bias, int heads)
     {

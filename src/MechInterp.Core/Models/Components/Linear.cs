@@ -10,8 +10,7 @@ internal static class Linear
         if (b is not null)
         {
             // Inference: the product is ours alone, so the bias goes into it instead of into a second output.
-            bool recording = GradMode.IsEnabled && (y.RequiresGrad || b.RequiresGrad);
-            y = !recording && y.IsContiguous && b.Rank == 1 && b.DType == y.DType && b.Device == y.Device ? y.AddBiasInPlace(b) : y + b;
+            y = !ForwardPlan.Records(y, b) && y.IsContiguous && b.Rank == 1 && b.DType == y.DType && b.Device == y.Device ? y.AddBiasInPlace(b) : y + b;
         }
         return y.Reshape([.. lead, w.Shape[1]]);
     }

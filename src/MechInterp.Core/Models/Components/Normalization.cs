@@ -44,17 +44,19 @@ public sealed class Normalization : Module
         B?.Reset(Tensor.ZerosLike(B.Value));
     }
 
-    private bool NeedsGradient(Tensor x) =>
-        GradMode.IsEnabled && (x.RequiresGrad || W?.Value.RequiresGrad == true || B?.Value.RequiresGrad == true);
+    /// <summary>Normalises over the last dim (deciding its kernels on its own; inside a pass prefer the overload that takes
+    /// the pass's plan).</summary>
+    public Tensor Forward(Tensor x) => Forward(x, ForwardPlan.Begin());
 
-    /// <summary>Normalises over the last dim.</summary>
-    public Tensor Forward(Tensor x)
+    /// <summary>Normalises over the last dim: one fused norm when nothing looks, norm and scale in one pass when the hooks
+    /// only observe, TransformerLens's ops when a hook may edit the scale or the output.</summary>
+    internal Tensor Forward(Tensor x, ForwardPlan plan)
     {
         if (_type == NormalizationType.None) return x;
         bool rms = _type is NormalizationType.RMS or NormalizationType.RMSPre;
-        if (!HookScale.IsActive && !HookNormalized.IsActive)
+        if (!plan.IsHooked(HookScale) && !plan.IsHooked(HookNormalized))
             return rms ? x.RmsNorm(IsPre ? null : W?.Value, _eps) : x.LayerNorm(IsPre ? null : W?.Value, IsPre ? null : B?.Value, _eps);
-        if (HookScale.IsObservedOnly && HookNormalized.IsObservedOnly && !NeedsGradient(x))
+        if (plan.IsUnchanged(HookScale) && plan.IsUnchanged(HookNormalized) && !ForwardPlan.Records(x, W?.Value, B?.Value))
         {
             // Hooks that only observe (a cache): the norm and its scale in one pass.
             var weight = IsPre || rms ? null : W?.Value;

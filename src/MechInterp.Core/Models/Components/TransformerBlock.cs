@@ -96,32 +96,32 @@ public sealed class TransformerBlock : Module
                 int group = _cfg.NHeads / _cfg.KvHeads;
                 kIn = vIn = group == 1 ? qIn : qIn.IndexSelect(2, Tensor.Arange(0, _cfg.NHeads, group, device: qIn.Device));
             }
-            attnOut = Attn.Forward(Ln1.Forward(qIn), Ln1.Forward(kIn), Ln1.Forward(vIn), context);
+            attnOut = Attn.Forward(Ln1.Forward(qIn, context.Plan), Ln1.Forward(kIn, context.Plan), Ln1.Forward(vIn, context.Plan), context);
         }
         else
         {
-            var normalized = Ln1.Forward(residPre);
+            var normalized = Ln1.Forward(residPre, context.Plan);
             attnOut = Attn.Forward(normalized, normalized, normalized, context);
         }
-        if (Ln1Post is not null) attnOut = Ln1Post.Forward(attnOut);
+        if (Ln1Post is not null) attnOut = Ln1Post.Forward(attnOut, context.Plan);
         attnOut = HookAttnOut.Invoke(attnOut);
         if (Mlp is null) return HookResidPost.Invoke(residPre + attnOut);
 
         if (_cfg.ParallelAttnMlp)
         {
             var mlpIn = HookMlpIn?.Invoke(residPre) ?? residPre;
-            var mlpOut = MlpOut(mlpIn);
+            var mlpOut = MlpOut(mlpIn, context.Plan);
             return HookResidPost.Invoke(residPre + attnOut + mlpOut);
         }
         var residMid = HookResidMid!.Invoke(residPre + attnOut);
         var input = HookMlpIn?.Invoke(residMid) ?? residMid;
-        return HookResidPost.Invoke(residMid + MlpOut(input));
+        return HookResidPost.Invoke(residMid + MlpOut(input, context.Plan));
     }
 
-    private Tensor MlpOut(Tensor input)
+    private Tensor MlpOut(Tensor input, ForwardPlan plan)
     {
-        var output = Mlp!.Forward(Ln2!.Forward(input));
-        if (Ln2Post is not null) output = Ln2Post.Forward(output);
+        var output = Mlp!.Forward(Ln2!.Forward(input, plan));
+        if (Ln2Post is not null) output = Ln2Post.Forward(output, plan);
         return HookMlpOut!.Invoke(output);
     }
 }

@@ -1,10 +1,10 @@
 using System.IO.MemoryMappedFiles;
 
-namespace MechInterp.Backends.Cpu;
+namespace MechInterp.Backends;
 
 /// <summary>
 /// A whole file mapped copy-on-write (<see cref="MemoryMappedFileAccess.CopyOnWrite"/>: MAP_PRIVATE on Unix), shared
-/// by the reader that opened it and by every <see cref="CpuStorage"/> that points into it. Pages are read from the
+/// by the reader that opened it and by every <see cref="Cpu.CpuStorage"/> that points into it. Pages are read from the
 /// page cache on first touch and stay shared with it until written; a write (from any tensor) copies the page into
 /// private memory, so the file on disk is never modified. Reference-counted: the opener holds the first reference,
 /// each mapped storage one more, and the last <see cref="Release"/> unmaps the file and closes it. If references are
@@ -94,7 +94,7 @@ internal sealed unsafe class MappedFile
         lock (_dropLock)
         {
             if (HasPrivateWrites || _base == null) return;
-            MemoryAdvice.DontNeed((void*)first, (nuint)(end - first));
+            Cpu.MemoryAdvice.DontNeed((void*)first, (nuint)(end - first));
         }
     }
 

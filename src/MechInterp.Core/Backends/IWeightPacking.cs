@@ -1,0 +1,12 @@
+namespace MechInterp.Backends;
+
+/// <summary>
+/// Optional weight layout caching (a backend capability): the managed backend keeps unchanged weight matrices in its
+/// GEMM kernel's panel layout. Backends without it read weights as they are.
+/// </summary>
+internal interface IWeightPacking
+{
+    /// <summary>Hints that <paramref name="x"/> holds model weights, read by many products while unchanged: a backend may
+    /// keep a GEMM-friendly copy of its matrices (the managed one packs them), which every InPlace write invalidates.</summary>
+    void MarkWeight(TensorHandle x);
+}
