@@ -99,10 +99,16 @@ public sealed class HookRegistry
         return new Composite(handles);
     }
 
-    /// <summary>Removes registered hooks of one direction or both (permanent ones too when asked); attached modules stay.</summary>
-    public void Reset(bool includePermanent = false, HookDirection? direction = null)
+    /// <summary>Removes registered hooks of one direction or both (permanent ones too when asked) and, with
+    /// <paramref name="clearContexts"/>, empties every point's persistent <see cref="HookPoint.Ctx"/>; attached modules
+    /// stay (TransformerLens's reset_hooks).</summary>
+    public void Reset(bool includePermanent = false, HookDirection? direction = null, bool clearContexts = false)
     {
-        foreach (var h in _all.Values) h.RemoveHooks(direction, includePermanent);
+        foreach (var h in _all.Values)
+        {
+            h.RemoveHooks(direction, includePermanent);
+            if (clearContexts) h.ClearContext();
+        }
     }
 
     /// <summary>True when a hook is registered on some point or a module is attached.</summary>
