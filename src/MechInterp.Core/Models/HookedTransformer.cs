@@ -29,8 +29,8 @@ public sealed partial class HookedTransformer : Module, IHookedModel
         HookRegistry = new HookRegistry(HookPoints(), config.NLayers);
     }
 
-    /// <summary>The architecture.</summary>
-    public HookedTransformerConfig Config { get; }
+    /// <summary>The architecture (replaced, not edited, by the SetUse... toggles).</summary>
+    public HookedTransformerConfig Config { get; private set; }
     /// <summary>Where the weights live.</summary>
     public Device Device { get; private set; }
     /// <summary>The tokenizer, when the checkpoint had one.</summary>

@@ -9,7 +9,7 @@ namespace MechInterp;
 /// </summary>
 public sealed class HookRegistry
 {
-    private readonly HookPoint[] _own;
+    private HookPoint[] _own;
     private readonly int _nLayers;
     private readonly object _gate = new();
     private readonly List<(HookPoint At, IHookModule Module)> _attached = [];
@@ -83,6 +83,22 @@ public sealed class HookRegistry
         {
             foreach (var (at, module) in _attached) at.DetachModule(module);
             _attached.Clear();
+            _all = Build(_own, _attached);
+        }
+    }
+
+    /// <summary>Replaces the model's own hook points (after hook points were switched on or off at run time, e.g.
+    /// SetUseAttnResult). Points that stay keep their hooks; attached modules must sit on points that stay.</summary>
+    internal void ReplacePoints(IEnumerable<HookPoint> points)
+    {
+        lock (_gate)
+        {
+            var next = points.ToArray();
+            var kept = next.ToHashSet(ReferenceEqualityComparer.Instance);
+            foreach (var (at, module) in _attached)
+                if (!kept.Contains(at) && _own.Contains(at))
+                    throw new InvalidOperationException($"hook point '{at.Name}' would disappear but has a module ({module.GetType().Name}) attached: detach it first (dispose its handle or HookRegistry.Detach)");
+            _own = next;
             _all = Build(_own, _attached);
         }
     }
