@@ -2,7 +2,8 @@
 # Package smoke test: packs the libraries into a local folder feed (.ci/pack.sh), then creates a fresh net10.0
 # console project outside the repository that references MechInterp.Hooks and MechInterp.Saes BY PACKAGE VERSION
 # (no project reference), restores from that feed plus the machine's normal NuGet sources, and runs the gpt2-tiny
-# fixture end to end (.ci/pack-smoke/Program.cs: loss vs the oracle, RunWithCache, an attention view).
+# fixture end to end (.ci/pack-smoke/Program.cs: loss vs the oracle, RunWithCache, an attention view, resid_pre
+# activation patching vs the patching oracle and the self-patching identity).
 # Every step is bounded by `timeout`. Set MECHINTERP_FEED to reuse a feed that .ci/pack.sh already made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
