@@ -77,12 +77,15 @@ public sealed partial class HookedEncoder : Module, IHookedModel
     /// <summary>The hook point called <paramref name="name"/>; throws <see cref="UnknownHookException"/> naming the nearest valid names.</summary>
     public HookPoint GetHookPoint(string name) => HookRegistry.Get(name);
 
-    /// <summary>Removes hooks registered on the hook points (permanent ones too when asked).</summary>
-    public void ResetHooks(bool includePermanent = false) => HookRegistry.Reset(includePermanent);
+    /// <summary>Removes hooks registered on the hook points (TransformerLens's reset_hooks): of one direction or both,
+    /// permanent ones too when <paramref name="includePermanent"/>, and empties each point's persistent <see cref="HookPoint.Ctx"/>
+    /// unless <paramref name="clearContexts"/> is false.</summary>
+    public void ResetHooks(bool includePermanent = false, HookDirection? direction = null, bool clearContexts = true) =>
+        HookRegistry.Reset(includePermanent, direction, clearContexts);
 
     /// <summary>Registers a hook on one named point until <see cref="ResetHooks"/>; dispose the result to remove it.</summary>
-    public IDisposable AddHook(string name, HookFn fn, HookDirection direction = HookDirection.Forward) =>
-        HookRegistry.AddHook(name, fn, direction);
+    public IDisposable AddHook(string name, HookFn fn, HookDirection direction = HookDirection.Forward, bool permanent = false, bool prepend = false) =>
+        HookRegistry.AddHook(name, fn, direction, permanent, prepend);
 
     /// <summary>Post-LN blocks end normalised, so an encoder has no final norm: returns <paramref name="residual"/>.</summary>
     public Tensor ApplyFinalNorm(Tensor residual) => residual;

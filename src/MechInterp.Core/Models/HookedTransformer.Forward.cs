@@ -13,9 +13,18 @@ public sealed partial class HookedTransformer
         return ForwardFull(input, options).Select(options.ReturnType, Device);
     }
 
-    /// <summary>Runs a string through the model (tokenised with the model's tokenizer).</summary>
+    /// <summary>Runs a string through the model (tokenised with the model's tokenizer, truncated to n_ctx).</summary>
     public Tensor Forward(string text, ForwardOptions? options = null) =>
         Forward(ToTokens(text, options?.PrependBos), options);
+
+    /// <summary>Runs a batch of texts through the model: tokenised, padded on <see cref="PaddingSide"/>, with the attention
+    /// mask derived from the padding (unless <see cref="ForwardOptions.AttentionMask"/> is given), as TransformerLens does
+    /// for a list of strings. Logits at pad positions are not meaningful; the loss skips them.</summary>
+    public Tensor Forward(IReadOnlyList<string> texts, ForwardOptions? options = null)
+    {
+        var (tokens, mask) = ToTokens(texts, options?.PrependBos);
+        return Forward(tokens, (options ?? new ForwardOptions()) with { AttentionMask = options?.AttentionMask ?? mask });
+    }
 
     /// <summary>Runs the model and returns everything asked for (logits and/or loss, or the stopped residual).</summary>
     public ForwardOutput ForwardFull(Tensor input, ForwardOptions? options = null)

@@ -29,8 +29,8 @@ public sealed partial class HookedTransformer : Module, IHookedModel
         HookRegistry = new HookRegistry(HookPoints(), config.NLayers);
     }
 
-    /// <summary>The architecture.</summary>
-    public HookedTransformerConfig Config { get; }
+    /// <summary>The architecture (replaced, not edited, by the SetUse... toggles).</summary>
+    public HookedTransformerConfig Config { get; private set; }
     /// <summary>Where the weights live.</summary>
     public Device Device { get; private set; }
     /// <summary>The tokenizer, when the checkpoint had one.</summary>
@@ -68,16 +68,19 @@ public sealed partial class HookedTransformer : Module, IHookedModel
     /// <summary>The hook point called <paramref name="name"/>; throws <see cref="UnknownHookException"/> naming the nearest valid names.</summary>
     public HookPoint GetHookPoint(string name) => HookRegistry.Get(name);
 
-    /// <summary>Removes hooks registered on the hook points (permanent ones too when asked).</summary>
-    public void ResetHooks(bool includePermanent = false) => HookRegistry.Reset(includePermanent);
+    /// <summary>Removes hooks registered on the hook points (TransformerLens's reset_hooks): of one direction or both,
+    /// permanent ones too when <paramref name="includePermanent"/>, and empties each point's persistent <see cref="HookPoint.Ctx"/>
+    /// unless <paramref name="clearContexts"/> is false.</summary>
+    public void ResetHooks(bool includePermanent = false, HookDirection? direction = null, bool clearContexts = true) =>
+        HookRegistry.Reset(includePermanent, direction, clearContexts);
 
     /// <summary>Registers a hook on one named point until <see cref="ResetHooks"/>.</summary>
-    public IDisposable AddHook(string name, HookFn fn, HookDirection direction = HookDirection.Forward) =>
-        HookRegistry.AddHook(name, fn, direction);
+    public IDisposable AddHook(string name, HookFn fn, HookDirection direction = HookDirection.Forward, bool permanent = false, bool prepend = false) =>
+        HookRegistry.AddHook(name, fn, direction, permanent, prepend);
 
     /// <summary>Registers a hook on every point whose name passes <paramref name="filter"/>.</summary>
-    public IDisposable AddHook(Func<string, bool> filter, HookFn fn, HookDirection direction = HookDirection.Forward) =>
-        HookRegistry.AddHook(filter, fn, direction);
+    public IDisposable AddHook(Func<string, bool> filter, HookFn fn, HookDirection direction = HookDirection.Forward, bool permanent = false, bool prepend = false) =>
+        HookRegistry.AddHook(filter, fn, direction, permanent, prepend);
 
     /// <summary>Registers a hook that survives <see cref="ResetHooks"/> (unless includePermanent).</summary>
     public IDisposable AddPermanentHook(string name, HookFn fn, HookDirection direction = HookDirection.Forward) =>

@@ -12,6 +12,19 @@ public sealed class HookContext
     private readonly Dictionary<HookPoint, List<OrderedHook>> _backward = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<HookFn> _observers = new(ReferenceEqualityComparer.Instance);
 
+    private readonly Dictionary<HookPoint, Dictionary<string, object?>> _contexts = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The per-call <see cref="HookPoint.Ctx"/> of <paramref name="point"/>, made on first use; it lives as long
+    /// as this context. Hooks of one call that run on several threads share it, so guard concurrent writes.</summary>
+    internal IDictionary<string, object?> ContextOf(HookPoint point)
+    {
+        lock (_contexts)
+        {
+            if (!_contexts.TryGetValue(point, out var ctx)) _contexts[point] = ctx = new Dictionary<string, object?>(StringComparer.Ordinal);
+            return ctx;
+        }
+    }
+
     /// <summary>The context active on this logical thread, if any.</summary>
     public static HookContext? Current => s_current.Value;
 

@@ -32,6 +32,23 @@ public sealed class HookPoint
         return new Remover(this, fn);
     }
 
+    private readonly Dictionary<string, object?> _ctx = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A scratch dictionary for hooks on this point (TransformerLens's <c>hook.ctx</c>): a forward hook can leave
+    /// something here for a backward hook, or for the next hook on the point. Inside a call's hook context
+    /// (RunWithHooks, RunWithCache, a <c>Hooks(...)</c> block) it belongs to that call alone: concurrent calls each see
+    /// their own, and it is dropped when the call ends. Outside any call context (hooks registered on the point and a
+    /// plain Forward) it persists until <see cref="ClearContext"/> or <c>ResetHooks(clearContexts: true)</c>.
+    /// </summary>
+    public IDictionary<string, object?> Ctx => HookContext.Current?.ContextOf(this) ?? _ctx;
+
+    /// <summary>Empties the persistent <see cref="Ctx"/> of this point (TransformerLens's clear_context).</summary>
+    public void ClearContext()
+    {
+        lock (_gate) _ctx.Clear();
+    }
+
     /// <summary>Removes registered hooks (permanent ones too when asked).</summary>
     public void RemoveHooks(HookDirection? direction = null, bool includePermanent = false)
     {

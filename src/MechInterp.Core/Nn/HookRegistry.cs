@@ -9,7 +9,7 @@ namespace MechInterp;
 /// </summary>
 public sealed class HookRegistry
 {
-    private readonly HookPoint[] _own;
+    private HookPoint[] _own;
     private readonly int _nLayers;
     private readonly object _gate = new();
     private readonly List<(HookPoint At, IHookModule Module)> _attached = [];
@@ -87,6 +87,22 @@ public sealed class HookRegistry
         }
     }
 
+    /// <summary>Replaces the model's own hook points (after hook points were switched on or off at run time, e.g.
+    /// SetUseAttnResult). Points that stay keep their hooks; attached modules must sit on points that stay.</summary>
+    internal void ReplacePoints(IEnumerable<HookPoint> points)
+    {
+        lock (_gate)
+        {
+            var next = points.ToArray();
+            var kept = next.ToHashSet(ReferenceEqualityComparer.Instance);
+            foreach (var (at, module) in _attached)
+                if (!kept.Contains(at) && _own.Contains(at))
+                    throw new InvalidOperationException($"hook point '{at.Name}' would disappear but has a module ({module.GetType().Name}) attached: detach it first (dispose its handle or HookRegistry.Detach)");
+            _own = next;
+            _all = Build(_own, _attached);
+        }
+    }
+
     /// <summary>Registers a hook on the point <paramref name="name"/> until <see cref="Reset"/>; dispose the result to remove it.</summary>
     public IDisposable AddHook(string name, HookFn fn, HookDirection direction = HookDirection.Forward, bool permanent = false, bool prepend = false) =>
         Get(name).AddHook(fn, direction, permanent, prepend);
@@ -99,10 +115,16 @@ public sealed class HookRegistry
         return new Composite(handles);
     }
 
-    /// <summary>Removes registered hooks of one direction or both (permanent ones too when asked); attached modules stay.</summary>
-    public void Reset(bool includePermanent = false, HookDirection? direction = null)
+    /// <summary>Removes registered hooks of one direction or both (permanent ones too when asked) and, with
+    /// <paramref name="clearContexts"/>, empties every point's persistent <see cref="HookPoint.Ctx"/>; attached modules
+    /// stay (TransformerLens's reset_hooks).</summary>
+    public void Reset(bool includePermanent = false, HookDirection? direction = null, bool clearContexts = false)
     {
-        foreach (var h in _all.Values) h.RemoveHooks(direction, includePermanent);
+        foreach (var h in _all.Values)
+        {
+            h.RemoveHooks(direction, includePermanent);
+            if (clearContexts) h.ClearContext();
+        }
     }
 
     /// <summary>True when a hook is registered on some point or a module is attached.</summary>

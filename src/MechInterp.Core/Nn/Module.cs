@@ -27,6 +27,22 @@ public abstract class Module
         return h;
     }
 
+    /// <summary>Registers a hook point named <c>{Prefix}.{local}</c> right after <paramref name="after"/> (at the end when
+    /// null or not registered here): for hook points switched on at run time, so forward order is kept.</summary>
+    protected HookPoint HookAfter(string local, HookPoint? after)
+    {
+        var h = new HookPoint(FullName(local));
+        int i = after is null ? -1 : _hooks.IndexOf(after);
+        _hooks.Insert(i < 0 ? _hooks.Count : i + 1, h);
+        return h;
+    }
+
+    /// <summary>Unregisters a hook point of this module (switched off at run time); null is ignored.</summary>
+    protected void RemoveHook(HookPoint? hook)
+    {
+        if (hook is not null) _hooks.Remove(hook);
+    }
+
     /// <summary>Registers a parameter.</summary>
     protected Parameter Param(string local, Tensor value)
     {

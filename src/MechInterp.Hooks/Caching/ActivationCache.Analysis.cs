@@ -4,14 +4,17 @@ public sealed partial class ActivationCache
 {
     private int NLayers => Model.Config.NLayers;
 
-    private Tensor SlicePos(Tensor t, Range? posSlice, int posDim)
-    {
-        if (posSlice is not { } r) return t;
-        var index = Enumerable.Repeat((TensorIndex)(..), posDim).Append(r).ToArray();
-        return t[index];
-    }
+    private static Tensor SlicePos(Tensor t, Slice? posSlice, int posDim) => posSlice is { } s ? s.Apply(t, posDim) : t;
 
     private int PosDim => HasBatchDim ? 1 : 0;
+
+    /// <summary>A "layers below" bound: null or -1 means every layer (n_layers); otherwise 0..n_layers.</summary>
+    private int LayerBound(int? layer, string name = "layer")
+    {
+        int upTo = layer is null or -1 ? NLayers : layer.Value;
+        if (upTo < 0 || upTo > NLayers) throw new ArgumentOutOfRangeException(name, layer, $"{name} must be in 0..{NLayers} (or -1 for all {NLayers} layers)");
+        return upTo;
+    }
 
     /// <summary>
     /// The residual stream entering each layer up to and including <paramref name="layer"/> (TransformerLens: "the
@@ -19,7 +22,7 @@ public sealed partial class ActivationCache
     /// residual. Stacked as [components, batch, pos, d_model]; <paramref name="inclMid"/> adds the mid-layer residuals
     /// of earlier layers, <paramref name="mlpInput"/> that of <paramref name="layer"/> itself.
     /// </summary>
-    public (Tensor Stack, string[] Labels) AccumulatedResid(int? layer = null, bool inclMid = false, bool applyLn = false, Range? posSlice = null, bool mlpInput = false)
+    public (Tensor Stack, string[] Labels) AccumulatedResid(int? layer = null, bool inclMid = false, bool applyLn = false, Slice? posSlice = null, bool mlpInput = false)
     {
         int upTo = layer is null or -1 ? NLayers : layer.Value;
         if (upTo < 0 || upTo > NLayers) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in 0..{NLayers} (or -1)");
@@ -43,7 +46,7 @@ public sealed partial class ActivationCache
     /// d_model]). The components sum to the residual exactly. <paramref name="mode"/> is "all", "attn" or "mlp".
     /// </summary>
     public (Tensor Stack, string[] Labels) DecomposeResid(int? layer = null, bool mlpInput = false, string mode = "all",
-        bool applyLn = false, bool inclEmbeds = true, Range? posSlice = null)
+        bool applyLn = false, bool inclEmbeds = true, Slice? posSlice = null)
     {
         int upTo = layer is null or -1 ? NLayers : layer.Value;
         if (upTo < 0 || upTo > NLayers) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in 0..{NLayers} (or -1)");
@@ -81,16 +84,16 @@ public sealed partial class ActivationCache
 
     /// <summary>Each head's output for layers below <paramref name="layer"/> stacked as [layers*heads, batch, pos, d_model]
     /// with labels "L{l}H{h}"; with <paramref name="inclRemainder"/> one more entry: the residual minus all heads.</summary>
-    public (Tensor Stack, string[] Labels) StackHeadResults(int? layer = null, bool inclRemainder = false, bool applyLn = false, Range? posSlice = null)
+    public (Tensor Stack, string[] Labels) StackHeadResults(int? layer = null, bool inclRemainder = false, bool applyLn = false, Slice? posSlice = null)
     {
-        int upTo = layer is null || layer < 0 ? NLayers : layer.Value;
+        int upTo = LayerBound(layer);
         ComputeHeadResults();
         var parts = new List<Tensor>();
         var labels = new List<string>();
-        int headDim = HasBatchDim ? 2 : 1;
         for (int l = 0; l < upTo; l++)
         {
-            var result = SlicePos(this["result", l], posSlice, PosDim); // [b, p, h, d]
+            var result = SlicePos(this["result", l], posSlice, PosDim); // [b, p, h, d] (fewer dims without batch or pos)
+            int headDim = result.Rank - 2;
             for (int h = 0; h < Model.Config.NHeads; h++) { parts.Add(result.Select(headDim, h)); labels.Add($"L{l}H{h}"); }
         }
         var stack = Tensor.Stack(parts);
@@ -106,9 +109,9 @@ public sealed partial class ActivationCache
 
     /// <summary>Each neuron's contribution post[..., n] * W_out[n] for layers below <paramref name="layer"/>, stacked as
     /// [layers*d_mlp, batch, pos, d_model] with labels "L{l}N{n}" (large: slice positions when you can).</summary>
-    public (Tensor Stack, string[] Labels) StackNeuronResults(int? layer = null, bool inclRemainder = false, bool applyLn = false, Range? posSlice = null)
+    public (Tensor Stack, string[] Labels) StackNeuronResults(int? layer = null, bool inclRemainder = false, bool applyLn = false, Slice? posSlice = null)
     {
-        int upTo = layer is null || layer < 0 ? NLayers : layer.Value;
+        int upTo = LayerBound(layer);
         var parts = new List<Tensor>();
         var labels = new List<string>();
         for (int l = 0; l < upTo; l++)
@@ -128,42 +131,5 @@ public sealed partial class ActivationCache
         }
         if (applyLn) stack = ApplyLnToStack(stack, upTo == NLayers ? null : upTo, false, posSlice);
         return (stack, [.. labels]);
-    }
-
-    /// <summary>
-    /// Applies the normalisation that reads the residual at <paramref name="layer"/> (ln_final when null; ln2 when
-    /// <paramref name="mlpInput"/>) to every component of a stack [components, batch, pos, d_model], using the cached
-    /// scale of the full residual: centring (LayerNorm) and division by hook_scale, without the norm's weights — as
-    /// TransformerLens does (fold the norm weights into the next layer first for exact attributions).
-    /// </summary>
-    public Tensor ApplyLnToStack(Tensor residualStack, int? layer = null, bool mlpInput = false, Range? posSlice = null)
-    {
-        string scaleName = layer is null || layer == NLayers ? "ln_final.hook_scale" : ActName.Get("scale", layer, mlpInput ? "ln2" : "ln1");
-        if (!ContainsKey(scaleName))
-            throw new KeyNotFoundException($"ApplyLnToStack needs '{scaleName}' in the cache: run RunWithCache without a filter that excludes it");
-        var scale = SlicePos(_store[scaleName], posSlice, PosDim);
-        var norm = Model.Config.NormalizationType;
-        var stack = norm is NormalizationType.LN or NormalizationType.LNPre ? residualStack - residualStack.Mean(-1, keepDim: true) : residualStack;
-        return stack / scale;
-    }
-
-    /// <summary>Direct logit attribution (TransformerLens's logit_attrs): scales <paramref name="residualStack"/>
-    /// [components, batch, pos, d_model] (e.g. from <see cref="DecomposeResid"/>) by the cached final norm, as
-    /// <see cref="ApplyLnToStack"/> does, and takes each component's dot product with the unembedding direction of
-    /// <paramref name="tokens"/> (minus that of <paramref name="incorrectTokens"/>); tokens are [batch] ids. Pass the
-    /// stack's <paramref name="posSlice"/> so the right scales are used. Returns [components, batch, pos].</summary>
-    public Tensor LogitAttrs(Tensor residualStack, Tensor tokens, Tensor? incorrectTokens = null, Range? posSlice = null)
-    {
-        residualStack = ApplyLnToStack(residualStack, null, false, posSlice);
-        var wU = Decoder.W_U; // [d, vocab]
-        var direction = wU.IndexSelect(1, tokens.Reshape(-1).To(DType.Int64)).T; // [batch, d]
-        if (incorrectTokens is not null) direction = direction - wU.IndexSelect(1, incorrectTokens.Reshape(-1).To(DType.Int64)).T;
-        long batch = direction.Shape[0];
-        var shape = new long[residualStack.Rank];
-        Array.Fill(shape, 1);
-        shape[1] = batch;
-        shape[^1] = direction.Shape[1];
-        if (!HasBatchDim) { shape = [.. Enumerable.Repeat(1L, residualStack.Rank - 1), direction.Shape[1]]; direction = direction.Reshape(-1); }
-        return (residualStack * direction.Reshape(shape)).Sum(-1);
     }
 }

@@ -5,7 +5,8 @@ public static class HookedModelCaching
 {
     /// <summary>
     /// Runs the model and records activations. <paramref name="namesFilter"/> selects hook names (all by default);
-    /// <paramref name="posSlice"/> keeps only some positions (dim 1, or the query dim of patterns and scores);
+    /// <paramref name="posSlice"/> keeps only some positions (dim 1, or the query dim of patterns and scores): a range or a
+    /// list keeps the dim, a single index drops it, as TransformerLens's pos_slice does;
     /// <paramref name="includeBackward"/> also back-propagates the loss and stores <c>name + "_grad"</c>;
     /// <paramref name="device"/> moves cached tensors (e.g. off the GPU); <paramref name="forwardHooks"/> run for this
     /// call too, before the cache records (so the cache holds their edits). For an encoder, token types and the
@@ -13,7 +14,7 @@ public static class HookedModelCaching
     /// Hook points of attached modules (an SAE's <c>hook_sae_acts_post</c>, ...) are recorded like the model's own.
     /// </summary>
     public static (Tensor Logits, ActivationCache Cache) RunWithCache(this IHookedModel model, Tensor tokens,
-        Func<string, bool>? namesFilter = null, Range? posSlice = null, bool includeBackward = false, Device? device = null,
+        Func<string, bool>? namesFilter = null, Slice? posSlice = null, bool includeBackward = false, Device? device = null,
         ForwardOptions? options = null, IEnumerable<HookSpec>? forwardHooks = null)
     {
         var store = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -40,7 +41,7 @@ public static class HookedModelCaching
 
     /// <summary>Same, with an explicit list of names to cache (each validated).</summary>
     public static (Tensor Logits, ActivationCache Cache) RunWithCache(this IHookedModel model, Tensor tokens, IReadOnlyCollection<string> names,
-        Range? posSlice = null, bool includeBackward = false, Device? device = null, ForwardOptions? options = null)
+        Slice? posSlice = null, bool includeBackward = false, Device? device = null, ForwardOptions? options = null)
     {
         foreach (var n in names) model.GetHookPoint(n);
         var set = names.ToHashSet(StringComparer.Ordinal);
@@ -49,15 +50,25 @@ public static class HookedModelCaching
 
     /// <summary>Runs the model on a text (tokenised with the model's defaults) and records activations.</summary>
     public static (Tensor Logits, ActivationCache Cache) RunWithCache(this IHookedModel model, string text,
-        Func<string, bool>? namesFilter = null, Range? posSlice = null) =>
+        Func<string, bool>? namesFilter = null, Slice? posSlice = null) =>
         model.RunWithCache(model.ToTokens(text), namesFilter, posSlice);
 
-    private static Tensor Prepare(Tensor x, string name, Range? posSlice, Device? device)
+    /// <summary>Runs the model on a batch of texts, padded on the model's padding side with the attention mask derived
+    /// from the padding (TransformerLens's run_with_cache on a list of strings), and records activations.</summary>
+    public static (Tensor Logits, ActivationCache Cache) RunWithCache(this IHookedModel model, IReadOnlyList<string> texts,
+        Func<string, bool>? namesFilter = null, Slice? posSlice = null, bool includeBackward = false, Device? device = null,
+        ForwardOptions? options = null)
     {
-        if (posSlice is { } range && x.Rank >= 2)
+        var (tokens, opts) = TextBatch.Prepare(model, texts, options);
+        return model.RunWithCache(tokens, namesFilter, posSlice, includeBackward, device, opts);
+    }
+
+    private static Tensor Prepare(Tensor x, string name, Slice? posSlice, Device? device)
+    {
+        if (posSlice is { } slice && x.Rank >= 2)
         {
             int dim = name.EndsWith("hook_pattern", StringComparison.Ordinal) || name.EndsWith("hook_attn_scores", StringComparison.Ordinal) ? 2 : 1;
-            x = x[Enumerable.Repeat((TensorIndex)(..), dim).Append(range).ToArray()];
+            x = slice.Apply(x, dim);
         }
         if (device is { } d) x = x.To(d);
         return x;

@@ -46,6 +46,14 @@ public static class HookedModelHooks
         return output;
     }
 
+    /// <summary>Runs the model on a batch of texts (padded on the model's padding side, the attention mask derived from
+    /// the padding) with forward hooks for this call only.</summary>
+    public static Tensor RunWithHooks(this IHookedModel model, IReadOnlyList<string> texts, params HookSpec[] forwardHooks)
+    {
+        var (tokens, options) = TextBatch.Prepare(model, texts, null);
+        return model.RunWithHooks(tokens, forwardHooks, null, options);
+    }
+
     /// <summary>Runs the model on a text (tokenised with the model's defaults) with forward hooks for this call only.</summary>
     public static Tensor RunWithHooks(this IHookedModel model, string text, params HookSpec[] forwardHooks) =>
         model.RunWithHooks(model.ToTokens(text), forwardHooks);

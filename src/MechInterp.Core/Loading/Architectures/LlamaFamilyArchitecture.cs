@@ -54,7 +54,8 @@ internal sealed class LlamaFamilyArchitecture : IArchitecture
             OutputLogitsSoftCap = gemma2 ? hf.Double(0, "final_logit_softcapping") : 0,
             UseNormalizationBeforeAndAfter = gemma2,
             ScaleEmbeddingBySqrtDModel = gemma,
-            OriginalArchitecture = arch, DefaultPrependBos = true,
+            // TransformerLens prepends BOS by default for every family but Qwen (and BLOOM): Qwen2 was trained without one.
+            OriginalArchitecture = arch, DefaultPrependBos = arch != "Qwen2ForCausalLM",
         };
     }
 

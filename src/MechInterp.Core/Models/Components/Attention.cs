@@ -83,7 +83,19 @@ public sealed class Attention : Module
     /// <summary>attn.hook_z [batch, pos, n_heads, d_head].</summary>
     public HookPoint HookZ { get; }
     /// <summary>attn.hook_result [batch, pos, n_heads, d_model] (UseAttnResult).</summary>
-    public HookPoint? HookResult { get; }
+    public HookPoint? HookResult { get; private set; }
+
+    /// <summary>Adds or removes attn.hook_result (TransformerLens's set_use_attn_result); the output is the same either way.</summary>
+    internal void SetUseAttnResult(bool on)
+    {
+        if (on == HookResult is not null) return;
+        if (on) HookResult = HookAfter("hook_result", HookPattern);
+        else
+        {
+            RemoveHook(HookResult);
+            HookResult = null;
+        }
+    }
 
     /// <summary>Attention over normalised inputs. Inputs are [batch, pos, d_model], or [batch, pos, heads, d_model]
     /// when the config splits inputs per head. <paramref name="context"/> carries positions, masks, the cache and the

@@ -56,23 +56,62 @@ public sealed class TransformerBlock : Module
     /// <summary>hook_resid_pre.</summary>
     public HookPoint HookResidPre { get; }
     /// <summary>hook_q_input (UseSplitQkvInput).</summary>
-    public HookPoint? HookQInput { get; }
+    public HookPoint? HookQInput { get; private set; }
     /// <summary>hook_k_input (UseSplitQkvInput).</summary>
-    public HookPoint? HookKInput { get; }
+    public HookPoint? HookKInput { get; private set; }
     /// <summary>hook_v_input (UseSplitQkvInput).</summary>
-    public HookPoint? HookVInput { get; }
+    public HookPoint? HookVInput { get; private set; }
     /// <summary>hook_attn_in (UseAttnIn).</summary>
-    public HookPoint? HookAttnIn { get; }
+    public HookPoint? HookAttnIn { get; private set; }
     /// <summary>hook_attn_out.</summary>
     public HookPoint HookAttnOut { get; }
     /// <summary>hook_resid_mid (sequential blocks with an MLP).</summary>
     public HookPoint? HookResidMid { get; }
     /// <summary>hook_mlp_in (UseHookMlpIn).</summary>
-    public HookPoint? HookMlpIn { get; }
+    public HookPoint? HookMlpIn { get; private set; }
     /// <summary>hook_mlp_out.</summary>
     public HookPoint? HookMlpOut { get; }
     /// <summary>hook_resid_post.</summary>
     public HookPoint HookResidPost { get; }
+
+    /// <summary>Adds or removes hook_q_input/hook_k_input/hook_v_input (TransformerLens's set_use_split_qkv_input).</summary>
+    internal void SetUseSplitQkvInput(bool on)
+    {
+        if (on == HookQInput is not null) return;
+        if (on)
+        {
+            HookQInput = HookAfter("hook_q_input", HookResidPre);
+            HookKInput = HookAfter("hook_k_input", HookQInput);
+            HookVInput = HookAfter("hook_v_input", HookKInput);
+            return;
+        }
+        RemoveHook(HookQInput); RemoveHook(HookKInput); RemoveHook(HookVInput);
+        HookQInput = HookKInput = HookVInput = null;
+    }
+
+    /// <summary>Adds or removes hook_attn_in (TransformerLens's set_use_attn_in).</summary>
+    internal void SetUseAttnIn(bool on)
+    {
+        if (on == HookAttnIn is not null) return;
+        if (on) HookAttnIn = HookAfter("hook_attn_in", HookResidPre);
+        else
+        {
+            RemoveHook(HookAttnIn);
+            HookAttnIn = null;
+        }
+    }
+
+    /// <summary>Adds or removes hook_mlp_in (TransformerLens's set_use_hook_mlp_in); nothing for a block without MLP.</summary>
+    internal void SetUseHookMlpIn(bool on)
+    {
+        if (Mlp is null || on == HookMlpIn is not null) return;
+        if (on) HookMlpIn = HookAfter("hook_mlp_in", HookResidMid ?? HookAttnOut);
+        else
+        {
+            RemoveHook(HookMlpIn);
+            HookMlpIn = null;
+        }
+    }
 
     /// <summary>Runs the block on the residual stream [batch, pos, d_model].</summary>
     public Tensor Forward(Tensor residPre, AttentionContext context)
