@@ -15,9 +15,7 @@ public sealed partial class HookedTransformer : IDisposable
     public static HookedTransformer FromPretrained(string pathOrModelId, LoadOptions? options = null)
     {
         options ??= new LoadOptions();
-        string dir = Directory.Exists(pathOrModelId) ? pathOrModelId
-            : File.Exists(pathOrModelId) ? Path.GetDirectoryName(Path.GetFullPath(pathOrModelId))!
-            : HuggingFaceCache.ResolveSnapshot(pathOrModelId, options.Revision);
+        string dir = ResolveModelDirectory(pathOrModelId, options.Revision);
         var configPath = Path.Combine(dir, "config.json");
         if (!File.Exists(configPath))
             throw new FileNotFoundException($"'{dir}' has no config.json: point FromPretrained at a Hugging Face model directory", configPath);
@@ -28,13 +26,14 @@ public sealed partial class HookedTransformer : IDisposable
         if (options.ConfigureConfig is not null) config = options.ConfigureConfig(config);
 
         using var files = CheckpointFiles.Open(dir);
+        ConfigWeightsCheck.RequirePlausible(config, files, configPath);
         var source = new WeightSource(files, arch.Prefixes, options.ShouldMemoryMap());
         TextTokenizer? tokenizer = TryLoadTokenizer(dir);
         var model = new HookedTransformer(config, options.Device, tokenizer);
         ParameterImport.Load(model.NamedParameters().ToList(), arch.ConvertWeights(config, source),
             (name, stored) => StateDictMapping.ToTransformerLensShape(config, name, stored),
             (name, tl) => StateDictMapping.FromTransformerLens(config, name, tl, (t, s) => t.ReshapeAsView(s)),
-            options.Device, options.Progress);
+            options.Device, options.Progress, configSummary: ConfigWeightsCheck.Describe(config));
         if (options.DType != DType.Float32) model.ConvertDType(options.DType);
         if (options.Processing != WeightProcessing.None)
         {
@@ -47,6 +46,24 @@ public sealed partial class HookedTransformer : IDisposable
         options.Progress?.Report(new LoadProgress("done", total, total));
         return model;
     }
+
+    /// <summary>A model directory: <paramref name="pathOrModelId"/> itself, the directory of a file in it, or a model id
+    /// resolved in the local Hugging Face cache. Something written as a path that does not exist is reported as a
+    /// missing directory, not as an unknown model id.</summary>
+    internal static string ResolveModelDirectory(string pathOrModelId, string? revision)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(pathOrModelId);
+        if (Directory.Exists(pathOrModelId)) return pathOrModelId;
+        if (File.Exists(pathOrModelId)) return Path.GetDirectoryName(Path.GetFullPath(pathOrModelId))!;
+        if (LooksLikePath(pathOrModelId))
+            throw new DirectoryNotFoundException($"model directory '{pathOrModelId}' does not exist (full path '{Path.GetFullPath(pathOrModelId)}'): check the path, or pass a Hugging Face model id such as \"gpt2\" or \"org/name\" to load from the local cache");
+        return HuggingFaceCache.ResolveSnapshot(pathOrModelId, revision);
+    }
+
+    /// <summary>True for text that can only be a file-system path: rooted, relative with ./ or ../, ~, a backslash, or
+    /// more than one '/' (a model id is "name" or "org/name").</summary>
+    private static bool LooksLikePath(string s) =>
+        Path.IsPathRooted(s) || s.StartsWith('.') || s.StartsWith('~') || s.Contains('\\') || s.Count(c => c == '/') > 1;
 
     /// <summary>Disposes every weight: pooled buffers go back to the pool and memory-mapped checkpoint files are
     /// unmapped once no tensor uses them. The model cannot run afterwards. Views of weights taken earlier (for example

@@ -138,6 +138,7 @@ public sealed record HookedTransformerConfig
         void Positive(int v, string name) { if (v <= 0) throw new ArgumentException($"HookedTransformerConfig.{name} must be positive, got {v}"); }
         Positive(NLayers, nameof(NLayers)); Positive(DModel, nameof(DModel)); Positive(DHead, nameof(DHead));
         Positive(NHeads, nameof(NHeads)); Positive(DVocab, nameof(DVocab)); Positive(NCtx, nameof(NCtx));
+        Positive(KvHeads, nameof(NKeyValueHeads));
         if (NHeads % KvHeads != 0)
             throw new ArgumentException($"NHeads ({NHeads}) must be a multiple of NKeyValueHeads ({KvHeads})");
         if (PositionalEmbeddingType == PositionalEmbeddingType.Rotary && (RotaryDims <= 0 || RotaryDims > DHead || RotaryDims % 2 != 0))

@@ -9,6 +9,8 @@ internal static class ModelInputs
         var t = input.Rank == 1 ? input.Unsqueeze(0) : input;
         if (t.Rank != 2) throw new ArgumentException($"tokens must be [batch, pos] (or [pos]), got {Tensor.ShapeString(input.Shape)}");
         if (t.DType.IsFloatingPoint()) throw new ArgumentException($"tokens must be integer ids, got {t.DType}: did you mean to pass a residual stream with StartAtLayer?");
+        if (t.Shape[0] == 0 || t.Shape[1] == 0)
+            throw new ArgumentException($"the token sequence is empty ({Tensor.ShapeString(t.Shape)}): a forward pass needs at least one token per row (a BOS token alone is fine)");
         t = t.To(DType.Int64).To(device);
         if (t.NumElements > 0)
             using (GradMode.NoGrad())

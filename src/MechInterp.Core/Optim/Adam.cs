@@ -41,6 +41,19 @@ public class Adam : Optimizer
     }
 
     /// <summary>The fused in-place kernel needs plain dense float tensors of one shape and dtype.</summary>
+    /// <summary>The moments and step count of parameter <paramref name="index"/>, or null before its first step (for
+    /// checkpoints; the tensors are the live state: copy them).</summary>
+    internal (Tensor M, Tensor V, long Steps)? StateOf(int index) =>
+        _moments.TryGetValue(index, out var mv) ? (mv.M, mv.V, _steps[index]) : null;
+
+    /// <summary>Restores a parameter's moments and step count (resuming from a checkpoint); takes ownership of the tensors.</summary>
+    internal void RestoreState(int index, Tensor m, Tensor v, long steps)
+    {
+        if (_moments.TryGetValue(index, out var old)) { old.M.Dispose(); old.V.Dispose(); }
+        _moments[index] = (Keep(m), Keep(v));
+        _steps[index] = steps;
+    }
+
     private static bool CanFuse(Tensor value, Tensor grad, Tensor m, Tensor v) =>
         value.DType is DType.Float32 or DType.Float64 && grad.DType == value.DType && grad.Device == value.Device
         && grad.Shape.AsSpan().SequenceEqual(value.Shape)

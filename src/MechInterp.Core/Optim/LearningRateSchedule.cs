@@ -24,6 +24,14 @@ public abstract class LearningRateSchedule
         return minRate + 0.5 * (rate - minRate) * (1 + Math.Cos(Math.PI * progress));
     });
 
+    /// <summary>Linear warm-up, then linear decay to <paramref name="minRate"/> at <paramref name="totalSteps"/>.</summary>
+    public static LearningRateSchedule Linear(double rate, long totalSteps, long warmupSteps = 0, double minRate = 0) => new Fn(s =>
+    {
+        if (s < warmupSteps) return rate * (s + 1) / warmupSteps;
+        double progress = Math.Clamp((s - warmupSteps) / (double)Math.Max(1, totalSteps - warmupSteps), 0, 1);
+        return rate + (minRate - rate) * progress;
+    });
+
     private sealed class Fn(Func<long, double> f) : LearningRateSchedule
     {
         public override double At(long step) => f(step);

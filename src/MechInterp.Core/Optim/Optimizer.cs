@@ -26,7 +26,7 @@ public abstract class Optimizer
     public double LearningRate { get; set; }
 
     /// <summary>Number of steps taken.</summary>
-    public long StepCount { get; private set; }
+    public long StepCount { get; internal set; }
 
     /// <summary>The optimized tensors (current values).</summary>
     public IReadOnlyList<Tensor> Tensors => _parameters?.Select(p => p.Value).ToArray() ?? _tensors!;

@@ -7,6 +7,7 @@ internal static class ArchitectureRegistry
     [
         new Gpt2Architecture(), new NeoXArchitecture(), new LlamaFamilyArchitecture(),
         new GptJArchitecture(), new GptNeoArchitecture(), new OptArchitecture(), new PhiArchitecture(),
+        new HookedTransformerArchitecture(),
     ];
 
     public static IEnumerable<string> Supported => s_all.SelectMany(a => a.ClassNames);

@@ -47,21 +47,52 @@ internal sealed class HfConfig
 
     public bool Has(string key) => TryGet(key, out _);
 
-    public int Int(params string[] keys) => IntOr(null, keys) ?? throw Missing(keys);
+    /// <summary>A required size: the first of <paramref name="keys"/> present, which must be a positive whole number.</summary>
+    public int Int(params string[] keys)
+    {
+        int v = IntOr(null, keys) ?? throw Missing(keys);
+        if (v <= 0)
+            throw new InvalidDataException($"'{Path}': \"{keys.First(Has)}\" must be a positive size, got {v}: fix config.json (or re-download it)");
+        return v;
+    }
 
+    /// <summary>The first of <paramref name="keys"/> present as a whole number, else <paramref name="fallback"/>; a present
+    /// value of another type, or a number that is not a 32-bit integer, is an error naming the key.</summary>
     public int? IntOr(int? fallback, params string[] keys)
     {
         foreach (var k in keys)
-            if (TryGet(k, out var v) && v.ValueKind == JsonValueKind.Number) return v.GetInt32();
+        {
+            if (!TryGet(k, out var v)) continue;
+            if (v.ValueKind != JsonValueKind.Number)
+                throw new InvalidDataException($"'{Path}': \"{k}\" must be a number, got {Describe(v)}: fix config.json (or re-download it)");
+            if (!v.TryGetInt32(out int i))
+                throw new InvalidDataException($"'{Path}': \"{k}\" must be a whole number below 2^31, got {v.GetRawText()}: fix config.json (or re-download it)");
+            return i;
+        }
         return fallback;
     }
 
+    /// <summary>The first of <paramref name="keys"/> present as a finite number, else <paramref name="fallback"/>.</summary>
     public double Double(double fallback, params string[] keys)
     {
         foreach (var k in keys)
-            if (TryGet(k, out var v) && v.ValueKind == JsonValueKind.Number) return v.GetDouble();
+        {
+            if (!TryGet(k, out var v)) continue;
+            if (v.ValueKind != JsonValueKind.Number || !double.IsFinite(v.GetDouble()))
+                throw new InvalidDataException($"'{Path}': \"{k}\" must be a finite number, got {Describe(v)}: fix config.json (or re-download it)");
+            return v.GetDouble();
+        }
         return fallback;
     }
+
+    private static string Describe(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => $"the string \"{v.GetString()}\"",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.True or JsonValueKind.False => v.GetRawText(),
+        _ => v.GetRawText(),
+    };
 
     public string? String(params string[] keys)
     {

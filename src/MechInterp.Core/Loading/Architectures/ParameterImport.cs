@@ -23,9 +23,10 @@ internal static class ParameterImport
     /// <param name="device">The model's device.</param>
     /// <param name="progress">Reports each tensor converted.</param>
     /// <param name="unexpectedHint">Added to the message when the checkpoint yields a name the model lacks.</param>
+    /// <param name="configSummary">The config's sizes, named in the message when conversion fails on a shape.</param>
     public static void Load(IReadOnlyList<(string Name, Parameter Parameter)> expected, IEnumerable<(string Name, Tensor Value)> weights,
         Func<string, long[], long[]> tlShape, Func<string, Tensor, Tensor> toStored, Device device,
-        IProgress<LoadProgress>? progress, Func<IReadOnlyList<string>, string>? unexpectedHint = null)
+        IProgress<LoadProgress>? progress, Func<IReadOnlyList<string>, string>? unexpectedHint = null, string? configSummary = null)
     {
         var produced = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var adopted = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
@@ -36,11 +37,20 @@ internal static class ParameterImport
         using var noGrad = GradMode.NoGrad();
         try
         {
-            foreach (var (name, value) in weights)
+            string? last = null;
+            try
             {
-                if (produced.TryGetValue(name, out var previous)) previous.Dispose();
-                produced[name] = value.DetachFromScopes();
-                progress?.Report(new LoadProgress("weights", produced.Count, expected.Count, name));
+                foreach (var (name, value) in weights)
+                {
+                    if (produced.TryGetValue(name, out var previous)) previous.Dispose();
+                    produced[name] = value.DetachFromScopes();
+                    last = name;
+                    progress?.Report(new LoadProgress("weights", produced.Count, expected.Count, name));
+                }
+            }
+            catch (Exception e) when (configSummary is not null && e is ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+            {
+                throw ConfigWeightsCheck.ConversionFailed(e, last, configSummary);
             }
             var missing = expected.Select(e => e.Name).Where(n => !produced.ContainsKey(n)).ToList();
             if (missing.Count > 0)
@@ -53,7 +63,7 @@ internal static class ParameterImport
                 var tl = produced[name];
                 var want = tlShape(name, p.Value.Shape);
                 if (!tl.Shape.AsSpan().SequenceEqual(want))
-                    throw new InvalidDataException($"parameter '{name}' should have shape {Tensor.ShapeString(want)}, the checkpoint gives {Tensor.ShapeString(tl.Shape)}");
+                    throw new InvalidDataException($"parameter '{name}' should have shape {Tensor.ShapeString(want)}, the checkpoint gives {Tensor.ShapeString(tl.Shape)}" + (configSummary is null ? "" : $": config.json ({configSummary}) does not match these weights"));
                 var stored = toStored(name, tl.To(device).To(p.Value.DType));
                 if (!StorageFacts.IsGemmReadyMapped(stored)) stored = stored.Contiguous();
                 if (StorageFacts.IsManaged(stored))
