@@ -92,8 +92,8 @@ public sealed class LayeringTests
         Assert.True(long_.Count == 0, "split these files (one concept per file):\n" + string.Join("\n", long_));
     }
 
-    /// <summary>Namespaces follow folders: <c>MechInterp.</c> + the folder path inside the project (Backends/Cpu →
-    /// MechInterp.Backends.Cpu), except that the surface a TransformerLens user types every day lives in
+    /// <summary>Namespaces follow folders: the project's root namespace (MechInterp; MechInterp.Saes for the SAE
+    /// package) + the folder path inside the project (Backends/Cpu → MechInterp.Backends.Cpu), except that the surface a TransformerLens user types every day lives in
     /// <c>MechInterp</c> itself whatever its folder (docs/architecture.md states the rule).</summary>
     [Fact]
     public void NamespacesFollowFoldersOrAreTheUserFacingRoot()
@@ -103,8 +103,10 @@ public sealed class LayeringTests
         {
             var m = Regex.Match(File.ReadAllText(f), @"^namespace\s+([A-Za-z0-9_.]+)", RegexOptions.Multiline);
             if (!m.Success) { bad.Add($"{Rel(f)}: no namespace"); continue; }
-            var parts = Rel(Path.GetDirectoryName(f)!).Split(Path.DirectorySeparatorChar).Skip(2); // src/<Project>/...
-            string folder = string.Join(".", new[] { "MechInterp" }.Concat(parts));
+            var segments = Rel(Path.GetDirectoryName(f)!).Split(Path.DirectorySeparatorChar); // src/<Project>/...
+            // A project's root namespace is MechInterp, except the SAE package's, which is MechInterp.Saes.
+            string root = segments[1] == "MechInterp.Saes" ? "MechInterp.Saes" : "MechInterp";
+            string folder = string.Join(".", new[] { root }.Concat(segments.Skip(2)));
             string ns = m.Groups[1].Value;
             if (ns != "MechInterp" && ns != folder) bad.Add($"{Rel(f)}: namespace {ns}, folder says {folder} (or MechInterp for user-facing types)");
         }

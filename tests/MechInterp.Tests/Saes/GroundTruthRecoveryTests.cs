@@ -12,7 +12,7 @@ namespace MechInterp.Tests.Saes;
 /// </summary>
 public class GroundTruthRecoveryTests(ITestOutputHelper output)
 {
-    private const int Features = 512, Dim = 256, Rows = 1024, Steps = 400;
+    private const int Features = 512, Dim = 256, Rows = 1024, Steps = 300;
 
     private static SaeConfig Config(string architecture, int? k = null) => new()
     {

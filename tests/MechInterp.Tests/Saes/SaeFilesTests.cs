@@ -129,6 +129,19 @@ public sealed class SaeFilesTests : IDisposable
         e = LoadWithCfg("standard", c => c["architecture"] = "jumprelu");
         Assert.Equal("threshold", e.Item);
         Assert.Contains("missing", e.Message);
+        // Pre-6.0 files: a scaling_factor of ones is dropped (as SAELens does); any other value is refused by name.
+        foreach (var (value, loads) in new[] { (1f, true), (2f, false) })
+        {
+            string legacy = Copy("legacy-v5-standard");
+            string file = Path.Combine(legacy, Sae.WeightsFileName);
+            var tensors = new Dictionary<string, Tensor>();
+            using (var st = SafeTensorsFile.Open(file))
+                foreach (var n in st.Names) tensors[n] = st.Read(n);
+            tensors["scaling_factor"] = Tensor.Full([256], value);
+            SafeTensorsWriter.Write(file, tensors);
+            if (loads) Assert.Equal(4, Sae.Load(legacy).Weights.Count);
+            else Assert.Equal("scaling_factor", Assert.Throws<SaeFormatException>(() => Sae.Load(legacy)).Item);
+        }
         string dir = Copy("standard");
         File.WriteAllBytes(Path.Combine(dir, Sae.WeightsFileName), [1, 2, 3]);
         Assert.Throws<SaeFormatException>(() => Sae.Load(dir));

@@ -106,12 +106,9 @@ public abstract partial class Sae
         }
     }
 
-    private static bool IsAllOnes(SafeTensorsFile file, string name) =>
-        file.Read(name, MechInterp.DType.Float64).DetachFromScopes() is var t && t.ToArray<double>().All(v => v == 1.0) && Dispose(t);
-
-    private static bool Dispose(Tensor t)
+    private static bool IsAllOnes(SafeTensorsFile file, string name)
     {
-        t.Dispose();
-        return true;
+        using var scope = Tensor.Scope();
+        return file.Read(name, MechInterp.DType.Float64).ToArray<double>().All(v => v == 1.0);
     }
 }
