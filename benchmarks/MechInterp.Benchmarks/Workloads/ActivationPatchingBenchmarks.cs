@@ -22,7 +22,7 @@ public class ActivationPatchingBenchmarks
     private readonly Func<Tensor, Tensor> _metric = PatchingMetrics.LogitDifference([11], [12]);
 
     /// <summary>The engine.</summary>
-    [Params(Engine.Managed, Engine.Libtorch)]
+    [ParamsSource(typeof(Engines), nameof(Engines.Selected))]
     public Engine Engine { get; set; }
 
     /// <summary>Loads the model and makes the two prompts.</summary>

@@ -10,7 +10,7 @@ public class BackwardBenchmarks
     private Tensor? _tokens;
 
     /// <summary>The engine.</summary>
-    [Params(Engine.Managed, Engine.Libtorch)]
+    [ParamsSource(typeof(Engines), nameof(Engines.Selected))]
     public Engine Engine { get; set; }
 
     /// <summary>Loads the model, turns gradients on and makes the tokens.</summary>

@@ -9,6 +9,12 @@ public static class Engines
     public const int Threads = 2;
 
     private static readonly Dictionary<Engine, HookedTransformer> s_models = [];
+
+    /// <summary>The engines a run compares: both, or those named in <c>MECHINTERP_BENCH_ENGINES</c> (e.g. "Managed").</summary>
+    public static IEnumerable<Engine> Selected =>
+        Environment.GetEnvironmentVariable("MECHINTERP_BENCH_ENGINES") is { Length: > 0 } names
+            ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Enum.Parse<Engine>)
+            : [Engine.Managed, Engine.Libtorch];
     private static readonly object s_gate = new();
 
     /// <summary>The device of <paramref name="engine"/>; for libtorch, also pins its intra-op threads to <see cref="Threads"/>.</summary>

@@ -16,7 +16,7 @@ public class GenerateBenchmarks
     private Tensor? _prompt;
 
     /// <summary>The engine.</summary>
-    [Params(Engine.Managed, Engine.Libtorch)]
+    [ParamsSource(typeof(Engines), nameof(Engines.Selected))]
     public Engine Engine { get; set; }
 
     /// <summary>Whether generation keeps a key/value cache.</summary>

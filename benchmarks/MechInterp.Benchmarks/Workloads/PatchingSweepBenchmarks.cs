@@ -24,7 +24,7 @@ public class PatchingSweepBenchmarks
     private const int AnswerToken = 1000, WrongToken = 2000;
 
     /// <summary>The engine.</summary>
-    [Params(Engine.Managed, Engine.Libtorch)]
+    [ParamsSource(typeof(Engines), nameof(Engines.Selected))]
     public Engine Engine { get; set; }
 
     /// <summary>Loads the model, makes clean and corrupted prompts and each pass's per-layer patch masks.</summary>

@@ -24,7 +24,7 @@ public class SaeBenchmarks
     private Adam? _adam;
 
     /// <summary>The engine.</summary>
-    [Params(Engine.Managed, Engine.Libtorch)]
+    [ParamsSource(typeof(Engines), nameof(Engines.Selected))]
     public Engine Engine { get; set; }
 
     /// <summary>Creates the SAE parameters, the activations and the optimizer.</summary>

@@ -13,7 +13,7 @@ public abstract class ShapedGpt2Workload
     protected Tensor Tokens { get; private set; } = null!;
 
     /// <summary>The engine.</summary>
-    [Params(Engine.Managed, Engine.Libtorch)]
+    [ParamsSource(typeof(Engines), nameof(Engines.Selected))]
     public Engine Engine { get; set; }
 
     /// <summary>Batch × positions.</summary>

@@ -1,6 +1,7 @@
 namespace MechInterp;
 
-/// <summary>Options of <see cref="HookedTransformer.Generate(Tensor, GenerateOptions?)"/>: greedy by default.</summary>
+/// <summary>Options of <see cref="HookedTransformer.Generate(Tensor, GenerateOptions?)"/>: greedy by default (TransformerLens
+/// samples by default and stops at EOS by default; see docs/parity.md).</summary>
 public sealed record GenerateOptions
 {
     /// <summary>Tokens to add.</summary>
@@ -19,6 +20,15 @@ public sealed record GenerateOptions
     public bool StopAtEos { get; init; }
     /// <summary>EOS id (defaults to the tokenizer's).</summary>
     public int? EosTokenId { get; init; }
+    /// <summary>Several stop ids (TransformerLens's list-valued eos_token_id); overrides <see cref="EosTokenId"/>. A
+    /// stopped row is padded with the tokenizer's EOS when it is one of them, else with the first.</summary>
+    public IReadOnlyList<int>? EosTokenIds { get; init; }
+    /// <summary>Subtracts <c>FreqPenalty × count</c> from each token's logit, counting the real tokens of the sequence so
+    /// far (TransformerLens's freq_penalty; applied greedy or sampled, where TransformerLens applies it only when sampling).</summary>
+    public double FreqPenalty { get; init; }
+    /// <summary>Decoded text leaves out BOS, EOS and pad tokens (otherwise only the prepended BOS is left out, as in
+    /// TransformerLens).</summary>
+    public bool SkipSpecialTokens { get; init; }
     /// <summary>Random source for sampling (seeded for reproducibility).</summary>
     public Generator? Generator { get; init; }
     /// <summary>Mask of the prompt [batch, pos] for left-padded batches.</summary>

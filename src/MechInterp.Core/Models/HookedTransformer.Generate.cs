@@ -1,112 +1,99 @@
+using System.Runtime.CompilerServices;
+
 namespace MechInterp;
 
 public sealed partial class HookedTransformer
 {
-    /// <summary>Continues token sequences [batch, pos]; returns prompt + new tokens [batch, pos + MaxNewTokens].</summary>
+    /// <summary>Continues token sequences [batch, pos]; returns prompt + new tokens [batch, pos + new]. Hooks see the step
+    /// in <see cref="HookPoint.GenerationStep"/>.</summary>
     public Tensor Generate(Tensor tokens, GenerateOptions? options = null)
     {
         options ??= new GenerateOptions();
         var prompt = PrepareTokens(tokens);
-        long b = prompt.Shape[0];
-        int? eos = options.EosTokenId ?? Tokenizer?.EosTokenId;
-        if (options.StopAtEos && eos is null) throw new ArgumentException("StopAtEos needs an EOS id: set GenerateOptions.EosTokenId");
-        var generator = options.Generator ?? new Generator(0);
-        var finished = new bool[b];
-        var produced = new List<long[]>();
-        using var _ = GradMode.NoGrad();
-        // Sized for the whole generation, so the cache's buffers never grow and each step writes only its own token.
-        using var cache = options.UseKvCache ? new KeyValueCache(Config.NLayers, prompt.Shape[1] + Math.Max(options.MaxNewTokens, 0)) : null;
-        using var outer = Tensor.Scope();
-        var mask = options.AttentionMask?.To(Device);
-        // With the cache, each step's mask covers only its new token (the cache keeps the earlier ones).
-        var stepMask = cache is not null && mask is not null ? Tensor.Ones([b, 1], DType.Int64, Device) : null;
-        var sequence = prompt;
-        var stepInput = prompt;
-        for (int step = 0; step < options.MaxNewTokens; step++)
-        {
-            using var scope = Tensor.Scope();
-            var logits = Forward(cache is null ? sequence : stepInput, new ForwardOptions { AttentionMask = step > 0 && stepMask is not null ? stepMask : mask, PastKeyValues = cache });
-            var last = logits.Select(1, logits.Shape[1] - 1);
-            var next = NextTokens(last, options, generator);
-            if (options.StopAtEos)
-                for (int i = 0; i < b; i++)
-                {
-                    if (finished[i]) next[i] = eos!.Value;
-                    else if (next[i] == eos) finished[i] = true;
-                }
-            produced.Add(next);
-            var nextTensor = Tensor.FromArray(next, b, 1).To(Device);
-            stepInput = nextTensor.MoveToOuterScope();
-            if (cache is null)
-            {
-                sequence = Tensor.Concat([sequence, nextTensor], 1).MoveToOuterScope();
-                if (mask is not null) mask = Tensor.Concat([mask.To(DType.Int64), Tensor.Ones([b, 1], DType.Int64, Device)], 1).MoveToOuterScope();
-            }
-            if (options.StopAtEos && finished.All(f => f)) break;
-        }
-        var all = new long[b * (prompt.Shape[1] + produced.Count)];
+        using var run = new GenerationRun(this, prompt, options);
+        while (run.Next() is not null) { }
+        long b = prompt.Shape[0], promptLength = prompt.Shape[1], width = promptLength + run.Produced.Count;
+        var all = new long[b * width];
         var promptIds = prompt.ToArray<long>();
-        long width = prompt.Shape[1] + produced.Count;
         for (int i = 0; i < b; i++)
         {
-            Array.Copy(promptIds, i * prompt.Shape[1], all, i * width, prompt.Shape[1]);
-            for (int s = 0; s < produced.Count; s++) all[i * width + prompt.Shape[1] + s] = produced[s][i];
+            Array.Copy(promptIds, i * promptLength, all, i * width, promptLength);
+            for (int s = 0; s < run.Produced.Count; s++) all[i * width + promptLength + s] = run.Produced[s][i];
         }
-        return Tensor.FromArray(all, b, width).To(Device).MoveToOuterScope();
+        return Tensor.FromArray(all, b, width).To(Device);
     }
 
-    /// <summary>Continues a text prompt and returns the decoded text (prompt included).</summary>
+    /// <summary>Continues a text prompt and returns the decoded text (prompt included; the prepended BOS left out).</summary>
     public string Generate(string prompt, GenerateOptions? options = null)
     {
-        var tokens = ToTokens(prompt, options?.PrependBos);
-        var output = Generate(tokens, options);
+        var output = Generate(ToTokens(prompt, options?.PrependBos), options);
+        return DecodeGenerated(output.Reshape(-1).ToArray<long>(), null, options);
+    }
+
+    /// <summary>Continues several text prompts at once: they are left-padded (so every row ends at the last position)
+    /// with the attention mask derived from the padding, as generation needs; returns each decoded text without its
+    /// padding (prompt included, the prepended BOS left out).</summary>
+    public string[] Generate(IReadOnlyList<string> prompts, GenerateOptions? options = null)
+    {
+        options ??= new GenerateOptions();
+        var (tokens, mask) = ToTokens(prompts, options.PrependBos, PaddingSide.Left);
+        var output = Generate(tokens, options with { AttentionMask = options.AttentionMask ?? mask });
+        long width = output.Shape[1], promptLength = tokens.Shape[1];
+        var ids = output.ToArray<long>();
+        var real = mask.ToArray<long>();
+        return [.. Enumerable.Range(0, prompts.Count).Select(r =>
+            DecodeGenerated(ids.AsSpan(r * (int)width, (int)width).ToArray(), real.AsSpan(r * (int)promptLength, (int)promptLength).ToArray(), options))];
+    }
+
+    /// <summary>Streams a generation: yields each step's new token of every row ([batch] ids) as soon as it is chosen
+    /// (TransformerLens's streaming use of generate). Hooks active around the enumeration apply to every step.</summary>
+    public async IAsyncEnumerable<long[]> GenerateStreamAsync(Tensor tokens, GenerateOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var run = new GenerationRun(this, PrepareTokens(tokens), options ?? new GenerateOptions());
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var next = run.Next();
+            if (next is null) yield break;
+            yield return next;
+            await Task.Yield();
+        }
+    }
+
+    /// <summary>Streams the continuation of a text prompt as decoded pieces, one per new token (special tokens left
+    /// out when <see cref="GenerateOptions.SkipSpecialTokens"/>).</summary>
+    public async IAsyncEnumerable<string> GenerateStreamAsync(string prompt, GenerateOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var tok = RequireTokenizer();
+        await foreach (var next in GenerateStreamAsync(ToTokens(prompt, options?.PrependBos), options, cancellationToken))
+        {
+            if (options?.SkipSpecialTokens == true && IsSpecial(next[0])) continue;
+            yield return tok.Decode([(int)next[0]]);
+        }
+    }
+
+    /// <summary>Decodes ids back to text; with <paramref name="skipSpecialTokens"/> BOS, EOS and pad ids are left out.</summary>
+    public string ToString(Tensor tokens, bool skipSpecialTokens) =>
+        RequireTokenizer().Decode(tokens.Reshape(-1).ToArray<long>().Where(i => !skipSpecialTokens || !IsSpecial(i)).Select(i => (int)i));
+
+    /// <summary>One decoded string per row of a [batch, pos] id tensor (TransformerLens's to_string of a batch).</summary>
+    public string[] ToStrings(Tensor tokens, bool skipSpecialTokens = false)
+    {
+        var t = tokens.Rank == 1 ? tokens.Unsqueeze(0) : tokens;
+        return [.. Enumerable.Range(0, (int)t.Shape[0]).Select(r => ToString(t.Select(0, r), skipSpecialTokens))];
+    }
+
+    private bool IsSpecial(long id) => Tokenizer is { } t && (id == t.BosTokenId || id == t.EosTokenId || id == t.PadTokenId);
+
+    private string DecodeGenerated(long[] ids, long[]? promptMask, GenerateOptions? options)
+    {
+        var tok = RequireTokenizer();
         bool bos = options?.PrependBos ?? Config.DefaultPrependBos;
-        var ids = output.Reshape(-1).ToArray<long>().Skip(bos && Tokenizer?.BosTokenId is not null ? 1 : 0).Select(i => (int)i);
-        return RequireTokenizer().Decode(ids);
-    }
-
-    private static long[] NextTokens(Tensor lastLogits, GenerateOptions options, Generator generator)
-    {
-        if (!options.DoSample) return lastLogits.ArgMax(-1).ToArray<long>();
-        var logits = lastLogits.To(DType.Float64) / Math.Max(options.Temperature, 1e-8);
-        var rows = logits.ToArray<double>();
-        long vocab = lastLogits.Shape[^1];
-        var result = new long[lastLogits.Shape[0]];
-        for (int r = 0; r < result.Length; r++)
-            result[r] = Sampling.Sample(rows.AsSpan(r * (int)vocab, (int)vocab), options.TopK, options.TopP, generator);
-        return result;
-    }
-}
-
-/// <summary>Top-k / top-p sampling from one row of logits on the host.</summary>
-internal static class Sampling
-{
-    public static long Sample(ReadOnlySpan<double> logits, int? topK, double? topP, Generator generator)
-    {
-        var order = Enumerable.Range(0, logits.Length).ToArray();
-        var values = logits.ToArray();
-        Array.Sort(values.Select(v => -v).ToArray(), order);
-        int keep = Math.Min(topK ?? logits.Length, logits.Length);
-        double max = values[order[0]];
-        var probs = new double[keep];
-        double sum = 0;
-        for (int i = 0; i < keep; i++) { probs[i] = Math.Exp(values[order[i]] - max); sum += probs[i]; }
-        if (topP is { } p)
-        {
-            double cum = 0;
-            for (int i = 0; i < keep; i++)
-            {
-                cum += probs[i] / sum;
-                if (cum >= p) { keep = i + 1; break; }
-            }
-            sum = probs.Take(keep).Sum();
-        }
-        double u = generator.NextDouble() * sum;
-        for (int i = 0; i < keep; i++)
-        {
-            u -= probs[i];
-            if (u <= 0) return order[i];
-        }
-        return order[keep - 1];
+        IEnumerable<long> kept = ids.Where((_, i) => promptMask is null || i >= promptMask.Length || promptMask[i] != 0);
+        if (bos && tok.BosTokenId is not null) kept = kept.Skip(1);
+        if (options?.SkipSpecialTokens == true) kept = kept.Where(i => !IsSpecial(i));
+        return tok.Decode(kept.Select(i => (int)i));
     }
 }

@@ -43,6 +43,10 @@ public sealed class HookPoint
     /// </summary>
     public IDictionary<string, object?> Ctx => HookContext.Current?.ContextOf(this) ?? _ctx;
 
+    /// <summary>The step of the generation running this pass, or null outside Generate: a steering hook can act on
+    /// generated tokens only (positions from <see cref="MechInterp.GenerationStep.FirstNewPositionInPass"/> on).</summary>
+    public GenerationStep? GenerationStep => MechInterp.GenerationStep.Current;
+
     /// <summary>Empties the persistent <see cref="Ctx"/> of this point (TransformerLens's clear_context).</summary>
     public void ClearContext()
     {

@@ -46,6 +46,7 @@ public sealed class Trainer
     /// Runs <see cref="TrainerOptions.Steps"/> steps. <paramref name="loss"/> maps (model, batch tokens) to a scalar loss
     /// (default: the model's next-token loss); <paramref name="evaluate"/> returns a number to track (e.g. a held-out
     /// loss) and runs without gradients. Cancelling stops after the current step and still saves the final checkpoint.
+    /// The parameters require gradients during the run and no longer afterwards.
     /// </summary>
     public TrainingResult Train(IBatchSource batches, IProgress<TrainingProgress>? progress = null,
         Func<HookedTransformer, Tensor, Tensor>? loss = null, Func<HookedTransformer, double>? evaluate = null,

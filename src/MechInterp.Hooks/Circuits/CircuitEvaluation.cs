@@ -14,6 +14,7 @@ namespace MechInterp.Circuits;
 /// send along the edges that are kept, as in Hanna et al. 2024's evaluation. With every edge kept the run is the source
 /// run; with none it is the replacement run.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.Experimental(Experimental.Circuits)]
 public static class CircuitEvaluation
 {
     /// <summary>The metric of <paramref name="tokens"/> run with only <paramref name="edges"/> kept.</summary>
@@ -113,4 +114,5 @@ public static class CircuitEvaluation
 /// <param name="Faithfulness">(circuit − replacement) / (source − replacement): 1 = all of it.</param>
 /// <param name="Edges">Edges kept.</param>
 /// <param name="TotalEdges">Edges in the graph.</param>
+[System.Diagnostics.CodeAnalysis.Experimental(Experimental.Circuits)]
 public sealed record CircuitFaithfulness(float CircuitMetric, float SourceMetric, float ReplacementMetric, double Faithfulness, int Edges, int TotalEdges);

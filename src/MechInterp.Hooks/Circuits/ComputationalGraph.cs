@@ -12,6 +12,7 @@ namespace MechInterp.Circuits;
 /// writer to every later reader: since a reader's input is the sum of everything written before it (plus biases that
 /// never change), each edge's contribution to that input can be patched on its own.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.Experimental(Experimental.Circuits)]
 public sealed class ComputationalGraph
 {
     private ComputationalGraph(List<Writer> writers, List<Reader> readers)

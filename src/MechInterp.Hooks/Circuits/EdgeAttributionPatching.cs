@@ -16,6 +16,7 @@ namespace MechInterp.Circuits;
 /// saturated points miss edges), at one backward pass per step. Find circuits by keeping the top edges and check them
 /// with <see cref="CircuitEvaluation"/>: attribution ranks, only running the circuit shows what it recovers.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.Experimental(Experimental.Circuits)]
 public static class EdgeAttributionPatching
 {
     /// <summary>EAP scores of every edge: Σ (a_u,source − a_u,base) · ∂M/∂in_v on the base run.</summary>
@@ -85,6 +86,7 @@ public static class EdgeAttributionPatching
 }
 
 /// <summary>A score for every edge of a <see cref="ComputationalGraph"/> (zero where writer and reader are not joined).</summary>
+[System.Diagnostics.CodeAnalysis.Experimental(Experimental.Circuits)]
 public sealed class EdgeScores
 {
     internal EdgeScores(ComputationalGraph graph, float[] values)
@@ -124,4 +126,5 @@ public sealed class EdgeScores
 /// <param name="From">Writer name.</param>
 /// <param name="To">Reader name.</param>
 /// <param name="Score">Attribution score.</param>
+[System.Diagnostics.CodeAnalysis.Experimental(Experimental.Circuits)]
 public sealed record Edge(int Writer, int Reader, string From, string To, float Score);

@@ -18,6 +18,7 @@ namespace MechInterp.Circuits;
 /// ("a{layer}.h{head}.q", "a{layer}.h{head}.k" / ".v", or "a{layer}.g{group}.k" under grouped-query attention, "m{layer}",
 /// "logits"), or a head name "a{layer}.h{head}" for its query, key and value inputs together.</para>
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.Experimental(Experimental.Circuits)]
 public static class PathPatching
 {
     /// <summary>The metric of <paramref name="baseTokens"/> with the senders' direct paths into the receivers carrying
