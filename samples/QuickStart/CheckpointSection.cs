@@ -46,7 +46,7 @@ internal static class CheckpointSection
         var (_, cleanCache) = model.RunWithCache(tokens);
         using (cleanCache)
         {
-            var patched = ActivationPatching.ResidPre(model, corrupted, cleanCache, PatchingMetrics.LogitDifference([clean], [wrong], predictAt),
+            var patched = ActivationPatching.ResidPre(model, corrupted, cleanCache, PatchingMetrics.LogitDifference([clean], [wrong]), // reads the last position it is given: MetricPositions hands it only predictAt
                 new PatchingOptions { MetricPositions = [predictAt] });
             report.Add(new HeatmapView(patched, MiniLmSection.Labels("L", c.NLayers), words, "Patching resid_pre of a changed token in the first copy",
                 $"logit difference at position {predictAt}", "layer", "position"));
