@@ -24,19 +24,10 @@ public class JumpReluSae : Sae
     public Tensor Threshold => W("threshold");
 
     /// <inheritdoc/>
-    protected override (Tensor FeatureActs, Tensor HiddenPre) EncodeWithPre(Tensor saeIn)
-    {
-        var hiddenPre = Run(HookSaeActsPre, Linear(saeIn, WEnc, BEnc));     // [..., d_sae]
-        var f = hiddenPre.Relu() * (hiddenPre > Threshold).To(hiddenPre.DType);
-        return (Run(HookSaeActsPost, f), hiddenPre);
-    }
+    protected override (Tensor FeatureActs, Tensor HiddenPre) EncodeWithPre(Tensor saeIn) => JumpReluEncode(saeIn, BEnc, Threshold);
 
     /// <summary>Training mode: h · (h &gt; θ) with straight-through gradients to θ (same values as inference for θ &gt; 0).</summary>
-    protected override (Tensor FeatureActs, Tensor HiddenPre) TrainingEncode(Tensor saeIn)
-    {
-        var hiddenPre = Run(HookSaeActsPre, Linear(saeIn, WEnc, BEnc)); // [rows, d_sae]
-        return (Run(HookSaeActsPost, JumpReluOps.JumpRelu(hiddenPre, Threshold, LossOptions.JumpReluBandwidth)), hiddenPre);
-    }
+    protected override (Tensor FeatureActs, Tensor HiddenPre) TrainingEncode(Tensor saeIn) => JumpReluTrainingEncode(saeIn, BEnc, Threshold);
 
     /// <summary><c>l0_loss</c> and (with a coefficient) <c>pre_act_loss</c>.</summary>
     protected override void AddLosses(SaeLossInputs inputs, List<KeyValuePair<string, Tensor>> losses) => AddJumpReluLosses(this, Threshold, inputs, losses);

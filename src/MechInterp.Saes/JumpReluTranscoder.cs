@@ -16,19 +16,10 @@ public class JumpReluTranscoder : Transcoder
     public Tensor Threshold => W("threshold");
 
     /// <inheritdoc/>
-    protected override (Tensor FeatureActs, Tensor HiddenPre) EncodeWithPre(Tensor saeIn)
-    {
-        var hiddenPre = Run(HookSaeActsPre, Linear(saeIn, WEnc, BEnc)); // [..., d_sae]
-        var f = hiddenPre.Relu() * (hiddenPre > Threshold).To(hiddenPre.DType);
-        return (Run(HookSaeActsPost, f), hiddenPre);
-    }
+    protected override (Tensor FeatureActs, Tensor HiddenPre) EncodeWithPre(Tensor saeIn) => JumpReluEncode(saeIn, BEnc, Threshold);
 
     /// <inheritdoc/>
-    protected override (Tensor FeatureActs, Tensor HiddenPre) TrainingEncode(Tensor saeIn)
-    {
-        var hiddenPre = Run(HookSaeActsPre, Linear(saeIn, WEnc, BEnc)); // [rows, d_sae]
-        return (Run(HookSaeActsPost, JumpReluOps.JumpRelu(hiddenPre, Threshold, LossOptions.JumpReluBandwidth)), hiddenPre);
-    }
+    protected override (Tensor FeatureActs, Tensor HiddenPre) TrainingEncode(Tensor saeIn) => JumpReluTrainingEncode(saeIn, BEnc, Threshold);
 
     /// <inheritdoc/>
     protected override void AddLosses(SaeLossInputs inputs, List<KeyValuePair<string, Tensor>> losses) =>

@@ -16,18 +16,8 @@ public class StandardSae : Sae
     public Tensor BEnc => W("b_enc");
 
     /// <inheritdoc/>
-    protected override (Tensor FeatureActs, Tensor HiddenPre) EncodeWithPre(Tensor saeIn)
-    {
-        var hiddenPre = Run(HookSaeActsPre, Linear(saeIn, WEnc, BEnc)); // [..., d_sae]
-        return (Run(HookSaeActsPost, hiddenPre.Relu()), hiddenPre);
-    }
+    protected override (Tensor FeatureActs, Tensor HiddenPre) EncodeWithPre(Tensor saeIn) => ReluEncode(saeIn, BEnc);
 
     /// <summary><c>l1_loss</c> = l1 · mean over rows of ‖f · ‖W_dec row‖‖_p.</summary>
-    protected override void AddLosses(SaeLossInputs inputs, List<KeyValuePair<string, Tensor>> losses)
-    {
-        var weighted = inputs.FeatureActs * DecoderNorms(); // [rows, d_sae]
-        double p = inputs.Options.LpNorm;
-        var norm = p == 1 ? weighted.Abs().Sum(-1) : weighted.Norm(p, -1);  // [rows]
-        losses.Add(new("l1_loss", norm.Mean() * inputs.Options.SparsityCoefficient));
-    }
+    protected override void AddLosses(SaeLossInputs inputs, List<KeyValuePair<string, Tensor>> losses) => AddDecoderWeightedL1Loss(inputs, losses);
 }
