@@ -13,19 +13,7 @@ OUT=$ROOT/artifacts/notebooks
 mkdir -p "$OUT"
 timeout 300 dotnet tool restore
 
-WORK=$(mktemp -d /tmp/mechinterp-notebooks.XXXXXX)
-GLOBAL=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
-cleanup() {
-  rm -rf "$WORK"
-  if [[ $VERSION == *-ci.* ]]; then
-    for p in mechinterp.core mechinterp.hooks mechinterp.saes mechinterp.interactive; do
-      rm -rf "${GLOBAL%/}/$p/$VERSION"
-      rmdir "${GLOBAL%/}/$p" 2>/dev/null || true
-    done
-  fi
-}
-trap cleanup EXIT
-for f in Directory.Build.props Directory.Build.targets Directory.Packages.props; do echo '<Project />' > "$WORK/$f"; done
+source "$ROOT/.ci/consumer-workdir.sh" notebooks
 
 shopt -s nullglob
 notebooks=(samples/notebooks/*.ipynb)

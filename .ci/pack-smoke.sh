@@ -14,22 +14,8 @@ VERSION=$(cat "$FEED/VERSION")
 OUT=$ROOT/artifacts/pack-smoke
 mkdir -p "$OUT"
 
-WORK=$(mktemp -d /tmp/mechinterp-pack-smoke.XXXXXX)
-GLOBAL=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
-cleanup() {
-  rm -rf "$WORK"
-  # Drop this run's prerelease packages from the package cache (only the version made for this run).
-  if [[ $VERSION == *-ci.* ]]; then
-    for p in mechinterp.core mechinterp.hooks mechinterp.saes mechinterp.interactive; do
-      rm -rf "${GLOBAL%/}/$p/$VERSION"
-      rmdir "${GLOBAL%/}/$p" 2>/dev/null || true
-    done
-  fi
-}
-trap cleanup EXIT
+source "$ROOT/.ci/consumer-workdir.sh" pack-smoke
 
-# Keep the repository's Directory.Build.props / Directory.Packages.props (and anything above /tmp) out of it.
-for f in Directory.Build.props Directory.Build.targets Directory.Packages.props; do echo '<Project />' > "$WORK/$f"; done
 cat > "$WORK/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
