@@ -35,11 +35,11 @@ internal static class StorageFacts
 
     /// <summary><paramref name="x"/> as <paramref name="shape"/> without a copy when its strides allow (a managed-CPU
     /// strided view), else null.</summary>
-    public static Tensor? TryStridedView(Tensor x, long[] shape)
+    public static TensorHandle? TryStridedView(Tensor x, long[] shape)
     {
         if (x.Handle is not CpuHandle h) return null;
         var strides = ShapeUtil.ViewStrides(h.ShapeArray, h.Strides, shape);
-        return strides is null ? null : new Tensor(h.ViewOf(h.Offset, shape, strides));
+        return strides is null ? null : h.ViewOf(h.Offset, shape, strides);
     }
 
     /// <summary>True unless the elements of <paramref name="a"/> and <paramref name="b"/> are provably disjoint (see

@@ -5,7 +5,7 @@ public enum ReturnType
 {
     /// <summary>Logits [batch, pos, d_vocab].</summary>
     Logits,
-    /// <summary>Next-token cross-entropy loss (mean, or per token with <see cref="ForwardOptions.LossPerToken"/>).</summary>
+    /// <summary>Next-token cross-entropy loss (mean, or per token with <see cref="CommonForwardOptions.LossPerToken"/>).</summary>
     Loss,
     /// <summary>Both (use <see cref="HookedTransformer.ForwardFull"/>).</summary>
     Both,
@@ -13,32 +13,30 @@ public enum ReturnType
     None,
 }
 
-/// <summary>Options of a forward pass (TransformerLens's forward arguments).</summary>
-public sealed record ForwardOptions
+/// <summary>Options of a decoder's forward pass (<see cref="HookedTransformer"/>; TransformerLens's forward arguments):
+/// the ones every model takes (<see cref="CommonForwardOptions"/>) and the decoder's own.</summary>
+public sealed record ForwardOptions : CommonForwardOptions
 {
-    /// <summary>What to return.</summary>
-    public ReturnType ReturnType { get; init; } = ReturnType.Logits;
-    /// <summary>Loss per token [batch, pos-1] instead of the mean.</summary>
-    public bool LossPerToken { get; init; }
-    /// <summary>[batch, pos] with 1 for real tokens and 0 for padding (left or right). With left padding, position
-    /// ids count from each row's first real token, as in TransformerLens.</summary>
-    public Tensor? AttentionMask { get; init; }
     /// <summary>Run from this layer: the input is then the residual stream [batch, pos, d_model] entering it.</summary>
     public int? StartAtLayer { get; init; }
-    /// <summary>Stop before this layer and return the residual stream entering it (negative counts from the end).</summary>
-    public int? StopAtLayer { get; init; }
     /// <summary>Prepend BOS when the input is text (null = the model's default).</summary>
     public bool? PrependBos { get; init; }
     /// <summary>Token positions when the input is a residual stream or a cache continuation (overrides the default 0..pos-1).</summary>
     public Tensor? Positions { get; init; }
     /// <summary>A key/value cache to read and extend (generation).</summary>
     public KeyValueCache? PastKeyValues { get; init; }
-    /// <summary>Token ids for the loss when the input is a residual stream (StartAtLayer). For a
-    /// <see cref="HookedEncoder"/>: the masked-LM labels (-100 = ignored), defaulting to the input tokens.</summary>
+    /// <summary>Token ids for the loss when the input is a residual stream (StartAtLayer).</summary>
     public Tensor? Tokens { get; init; }
-    /// <summary>Segment ids [batch, pos] (0 = sentence A, 1 = sentence B) for <see cref="HookedEncoder"/>; all 0 when
-    /// null. Decoder models have no token types and reject this option.</summary>
-    public Tensor? TokenTypeIds { get; init; }
+
+    /// <summary>The decoder's options for what came through <see cref="IHookedModel"/>: these options themselves, or the
+    /// common ones of a plain <see cref="CommonForwardOptions"/>; an encoder's options are refused.</summary>
+    internal static ForwardOptions? From(CommonForwardOptions? options) => options switch
+    {
+        null => null,
+        ForwardOptions decoder => decoder,
+        EncoderForwardOptions => throw new ArgumentException("EncoderForwardOptions (token types, masked-LM labels) are for a HookedEncoder; a decoder takes ForwardOptions: pass new ForwardOptions { ... } or the common CommonForwardOptions", nameof(options)),
+        _ => new ForwardOptions { ReturnType = options.ReturnType, LossPerToken = options.LossPerToken, AttentionMask = options.AttentionMask, StopAtLayer = options.StopAtLayer },
+    };
 }
 
 /// <summary>Everything a forward pass can return.</summary>
@@ -58,7 +56,7 @@ public sealed record ForwardOutput(Tensor? Logits, Tensor? Loss, Tensor? Residua
     };
 
     /// <summary>Rejects <see cref="ReturnType.Both"/> where one tensor is returned.</summary>
-    internal static void RejectBoth(ForwardOptions options)
+    internal static void RejectBoth(CommonForwardOptions options)
     {
         if (options.ReturnType == ReturnType.Both)
             throw new ArgumentException("ReturnType.Both returns two tensors: call ForwardFull(...) and read .Logits and .Loss");

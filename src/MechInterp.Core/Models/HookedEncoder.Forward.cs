@@ -10,35 +10,36 @@ public sealed partial class HookedEncoder
     /// hidden state [batch, pos, d_model] (= <c>blocks.{n-1}.hook_normalized_resid_post</c>).
     /// </summary>
     public Tensor Forward(Tensor tokens, Tensor? tokenTypeIds = null, Tensor? attentionMask = null) =>
-        ForwardFull(tokens, new ForwardOptions { TokenTypeIds = tokenTypeIds, AttentionMask = attentionMask }).Logits!;
+        ForwardFull(tokens, new EncoderForwardOptions { TokenTypeIds = tokenTypeIds, AttentionMask = attentionMask }).Logits!;
+
+    Tensor IHookedModel.Forward(Tensor input, CommonForwardOptions? options) => Forward(input, EncoderForwardOptions.From(options));
+
+    ForwardOutput IHookedModel.ForwardFull(Tensor input, CommonForwardOptions? options) => ForwardFull(input, EncoderForwardOptions.From(options));
 
     /// <summary>Runs a string through the model (tokenised as <c>[CLS] text [SEP]</c>).</summary>
     public Tensor Forward(string text) => Forward(ToTokens(text));
 
     /// <summary>
-    /// Runs the encoder with TransformerLens-style options: <see cref="ForwardOptions.TokenTypeIds"/>,
-    /// <see cref="ForwardOptions.AttentionMask"/>, <see cref="ForwardOptions.ReturnType"/> (logits, or the masked-LM
-    /// loss against <see cref="ForwardOptions.Tokens"/>, default the input itself) and <see cref="ForwardOptions.StopAtLayer"/>.
+    /// Runs the encoder with TransformerLens-style options: <see cref="EncoderForwardOptions.TokenTypeIds"/>,
+    /// <see cref="CommonForwardOptions.AttentionMask"/>, <see cref="CommonForwardOptions.ReturnType"/> (logits, or the masked-LM
+    /// loss against <see cref="EncoderForwardOptions.Labels"/>, default the input itself) and <see cref="CommonForwardOptions.StopAtLayer"/>.
     /// </summary>
-    public Tensor Forward(Tensor input, ForwardOptions? options)
+    public Tensor Forward(Tensor input, EncoderForwardOptions? options)
     {
-        options ??= new ForwardOptions();
+        options ??= new EncoderForwardOptions();
         ForwardOutput.RejectBoth(options);
         return ForwardFull(input, options).Select(options.ReturnType, Device);
     }
 
     /// <summary>
-    /// Runs the encoder and returns what <see cref="ForwardOptions.ReturnType"/> asks for. <c>Logits</c> holds the MLM
+    /// Runs the encoder and returns what <see cref="CommonForwardOptions.ReturnType"/> asks for. <c>Logits</c> holds the MLM
     /// logits, or the last hidden state for a bare encoder. The loss is the un-shifted masked-LM cross-entropy
     /// (Hugging Face <c>labels</c> semantics: each position predicts its own label, -100 is ignored), averaged over
     /// positions that are real tokens under the attention mask.
     /// </summary>
-    public ForwardOutput ForwardFull(Tensor input, ForwardOptions? options = null)
+    public ForwardOutput ForwardFull(Tensor input, EncoderForwardOptions? options = null)
     {
-        options ??= new ForwardOptions();
-        if (options.StartAtLayer is not null) throw Unsupported(nameof(ForwardOptions.StartAtLayer));
-        if (options.PastKeyValues is not null) throw Unsupported(nameof(ForwardOptions.PastKeyValues));
-        if (options.Positions is not null) throw Unsupported(nameof(ForwardOptions.Positions));
+        options ??= new EncoderForwardOptions();
         int n = Config.NLayers;
         int stop = options.StopAtLayer is { } s ? (s < 0 ? s + n : s) : n;
         if (stop < 0 || stop > n) throw new ArgumentOutOfRangeException(nameof(options), $"StopAtLayer {options.StopAtLayer} must be in 0..{n} (or -{n}..-1)");
@@ -54,8 +55,8 @@ public sealed partial class HookedEncoder
         Tensor? loss = null;
         if (wantLoss)
         {
-            var labels = options.Tokens is { } lt ? PrepareIds(lt, tokens.Shape[0], tokens.Shape[1], nameof(ForwardOptions.Tokens)) : tokens;
-            var mask = options.AttentionMask is { } am ? PrepareIds(am, tokens.Shape[0], tokens.Shape[1], nameof(ForwardOptions.AttentionMask)) : null;
+            var labels = options.Labels is { } lt ? PrepareIds(lt, tokens.Shape[0], tokens.Shape[1], nameof(EncoderForwardOptions.Labels)) : tokens;
+            var mask = options.AttentionMask is { } am ? PrepareIds(am, tokens.Shape[0], tokens.Shape[1], nameof(EncoderForwardOptions.AttentionMask)) : null;
             loss = LossFunctions.MaskedTokenLoss(logits, labels, mask, options.LossPerToken);
         }
         return new ForwardOutput(options.ReturnType == ReturnType.Loss ? null : logits, loss, null);
@@ -63,15 +64,15 @@ public sealed partial class HookedEncoder
 
     /// <summary>The last hidden state [batch, pos, d_model] (TransformerLens's encoder_output), without the MLM head.</summary>
     public Tensor EncoderOutput(Tensor tokens, Tensor? tokenTypeIds = null, Tensor? attentionMask = null) =>
-        Encode(tokens, new ForwardOptions { TokenTypeIds = tokenTypeIds, AttentionMask = attentionMask }, Config.NLayers).Residual;
+        Encode(tokens, new EncoderForwardOptions { TokenTypeIds = tokenTypeIds, AttentionMask = attentionMask }, Config.NLayers).Residual;
 
     /// <summary>Embeds and runs blocks 0..stop-1; returns the residual stream there and the prepared tokens.</summary>
-    private (Tensor Residual, Tensor Tokens) Encode(Tensor input, ForwardOptions options, int stop)
+    private (Tensor Residual, Tensor Tokens) Encode(Tensor input, EncoderForwardOptions options, int stop)
     {
         var tokens = PrepareTokens(input);
         long b = tokens.Shape[0], p = tokens.Shape[1];
-        var types = options.TokenTypeIds is { } tt ? PrepareIds(tt, b, p, nameof(ForwardOptions.TokenTypeIds)) : Tensor.Zeros([b, p], DType.Int64, Device);
-        Tensor? padding = options.AttentionMask is { } m ? PrepareIds(m, b, p, nameof(ForwardOptions.AttentionMask)).To(DType.Bool) : null;
+        var types = options.TokenTypeIds is { } tt ? PrepareIds(tt, b, p, nameof(EncoderForwardOptions.TokenTypeIds)) : Tensor.Zeros([b, p], DType.Int64, Device);
+        Tensor? padding = options.AttentionMask is { } m ? PrepareIds(m, b, p, nameof(EncoderForwardOptions.AttentionMask)).To(DType.Bool) : null;
         var positions = Tensor.Arange(p, device: Device).Unsqueeze(0);
         var context = new AttentionContext(positions, positions, padding, bidirectional: true, window: null, cache: null);
         try
@@ -82,9 +83,6 @@ public sealed partial class HookedEncoder
         }
         finally { context.Release(); }
     }
-
-    private static ArgumentException Unsupported(string option) =>
-        new($"ForwardOptions.{option} is not supported by HookedEncoder (no KV cache, fixed positions 0..pos-1, no start layer): leave it null");
 
     private Tensor PrepareTokens(Tensor input) => ModelInputs.PrepareTokens(input, Device, Config.DVocab);
 

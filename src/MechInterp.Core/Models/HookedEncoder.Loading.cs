@@ -47,7 +47,7 @@ public sealed partial class HookedEncoder : IDisposable
         var expected = NamedParameters().ToList();
         ParameterImport.Load(expected, weights,
             (name, stored) => name == "mlm_head.W" ? stored : StateDictMapping.ToTransformerLensShape(c, name, stored),
-            (name, tl) => name == "mlm_head.W" ? tl.T : StateDictMapping.FromTransformerLens(c, name, tl, (t, s) => t.ReshapeAsView(s)),
+            (name, tl) => name == "mlm_head.W" ? tl.T : StateDictMapping.FromTransformerLens(c, name, tl, (t, s) => t.Reshape(s)),
             Device, options.Progress,
             unexpected => unexpected.Any(u => u.StartsWith("mlm_head.", StringComparison.Ordinal) || u.StartsWith("unembed.", StringComparison.Ordinal))
                 ? " (the checkpoint has an MLM head this encoder was created without)" : "");

@@ -4,8 +4,8 @@ namespace MechInterp;
 
 public sealed partial class HookedTransformer
 {
-    /// <summary>Runs the model on tokens [batch, pos] (or [pos]); returns what <see cref="ForwardOptions.ReturnType"/> asks
-    /// (logits by default; with <see cref="ForwardOptions.StopAtLayer"/>, the residual stream).</summary>
+    /// <summary>Runs the model on tokens [batch, pos] (or [pos]); returns what <see cref="CommonForwardOptions.ReturnType"/> asks
+    /// (logits by default; with <see cref="CommonForwardOptions.StopAtLayer"/>, the residual stream).</summary>
     public Tensor Forward(Tensor input, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
@@ -13,12 +13,16 @@ public sealed partial class HookedTransformer
         return ForwardFull(input, options).Select(options.ReturnType, Device);
     }
 
+    Tensor IHookedModel.Forward(Tensor input, CommonForwardOptions? options) => Forward(input, ForwardOptions.From(options));
+
+    ForwardOutput IHookedModel.ForwardFull(Tensor input, CommonForwardOptions? options) => ForwardFull(input, ForwardOptions.From(options));
+
     /// <summary>Runs a string through the model (tokenised with the model's tokenizer, truncated to n_ctx).</summary>
     public Tensor Forward(string text, ForwardOptions? options = null) =>
         Forward(ToTokens(text, options?.PrependBos), options);
 
     /// <summary>Runs a batch of texts through the model: tokenised, padded on <see cref="PaddingSide"/>, with the attention
-    /// mask derived from the padding (unless <see cref="ForwardOptions.AttentionMask"/> is given), as TransformerLens does
+    /// mask derived from the padding (unless <see cref="CommonForwardOptions.AttentionMask"/> is given), as TransformerLens does
     /// for a list of strings. Logits at pad positions are not meaningful; the loss skips them.</summary>
     public Tensor Forward(IReadOnlyList<string> texts, ForwardOptions? options = null)
     {
@@ -30,7 +34,6 @@ public sealed partial class HookedTransformer
     public ForwardOutput ForwardFull(Tensor input, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
-        if (options.TokenTypeIds is not null) throw new ArgumentException("TokenTypeIds are for encoder models (HookedEncoder); a decoder has no token types: leave ForwardOptions.TokenTypeIds null", nameof(options));
         int start = options.StartAtLayer ?? 0;
         int stop = options.StopAtLayer is { } s ? (s < 0 ? s + Config.NLayers : s) : Config.NLayers;
         if (start < 0 || start > Config.NLayers) throw new ArgumentOutOfRangeException(nameof(options), $"StartAtLayer {start} is outside 0..{Config.NLayers}");

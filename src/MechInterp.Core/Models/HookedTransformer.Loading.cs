@@ -32,7 +32,7 @@ public sealed partial class HookedTransformer : IDisposable
         var model = new HookedTransformer(config, options.Device, tokenizer);
         ParameterImport.Load(model.NamedParameters().ToList(), arch.ConvertWeights(config, source),
             (name, stored) => StateDictMapping.ToTransformerLensShape(config, name, stored),
-            (name, tl) => StateDictMapping.FromTransformerLens(config, name, tl, (t, s) => t.ReshapeAsView(s)),
+            (name, tl) => StateDictMapping.FromTransformerLens(config, name, tl, (t, s) => t.Reshape(s)),
             options.Device, options.Progress, configSummary: ConfigWeightsCheck.Describe(config));
         if (options.DType != DType.Float32) model.ConvertDType(options.DType);
         if (options.Processing != WeightProcessing.None)

@@ -44,9 +44,12 @@ public interface IHookedModel
     /// <summary>The hook point called <paramref name="name"/>; throws <see cref="UnknownHookException"/> naming the nearest valid names.</summary>
     HookPoint GetHookPoint(string name);
 
-    /// <summary>Runs the model on token ids [batch, pos]; returns what <see cref="ForwardOptions.ReturnType"/> asks for.</summary>
-    Tensor Forward(Tensor input, ForwardOptions? options = null);
+    /// <summary>Runs the model on token ids [batch, pos]; returns what <see cref="CommonForwardOptions.ReturnType"/> asks
+    /// for. <paramref name="options"/> are the common ones or the model's own record (<see cref="ForwardOptions"/> for a
+    /// decoder, <see cref="EncoderForwardOptions"/> for an encoder); the other kind's record is refused.</summary>
+    Tensor Forward(Tensor input, CommonForwardOptions? options = null);
 
-    /// <summary>Runs the model and returns logits and/or loss as <see cref="ForwardOptions.ReturnType"/> asks.</summary>
-    ForwardOutput ForwardFull(Tensor input, ForwardOptions? options = null);
+    /// <summary>Runs the model and returns logits and/or loss as <see cref="CommonForwardOptions.ReturnType"/> asks
+    /// (options as for <see cref="Forward"/>).</summary>
+    ForwardOutput ForwardFull(Tensor input, CommonForwardOptions? options = null);
 }

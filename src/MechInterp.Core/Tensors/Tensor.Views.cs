@@ -4,24 +4,17 @@ namespace MechInterp;
 
 public sealed partial class Tensor
 {
-    /// <summary>Reshape that stays a view whenever the strides allow it (as <c>torch.Tensor.view</c> does for strided
-    /// tensors), else copies as <see cref="Reshape"/> does. Loading uses it so that layout conversions (a transposed
-    /// nn.Linear weight split into heads, a narrowed fused q|k|v) keep pointing into memory-mapped checkpoint data.
-    /// Records no gradient: use it under <see cref="GradMode.NoGrad"/> or on tensors that need none.</summary>
-    internal Tensor ReshapeAsView(params long[] shape)
-    {
-        if (IsContiguous || RequiresGrad) return Reshape(shape);
-        var target = ShapeUtil.InferReshape(Shape, shape);
-        return Backends.StorageFacts.TryStridedView(this, target) ?? Reshape(shape);
-    }
-
-    /// <summary>Reshapes (one dim may be -1). Returns a view when the data is contiguous, a copy otherwise.</summary>
+    /// <summary>Reshapes (one dim may be -1). Returns a view when the strides allow it (contiguous data on every
+    /// backend; on the managed CPU backend also strided data whose new dims can be expressed with strides, as
+    /// <c>torch.reshape</c> does), a copy otherwise. As in PyTorch, do not rely on whether the result aliases the
+    /// input: write into a <see cref="Clone"/> when it must not.</summary>
     public Tensor Reshape(params long[] shape)
     {
         var target = ShapeUtil.InferReshape(Shape, shape);
         var src = this;
         Backends.TensorHandle h;
         if (IsContiguous) h = Backend.View(Handle, target);
+        else if (Backends.StorageFacts.TryStridedView(this, target) is { } view) h = view;
         else
         {
             // The view keeps the copy's storage alive; this handle's own reference must go, or the buffer never

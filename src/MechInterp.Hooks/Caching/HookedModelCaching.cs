@@ -15,7 +15,7 @@ public static class HookedModelCaching
     /// </summary>
     public static (Tensor Logits, ActivationCache Cache) RunWithCache(this IHookedModel model, Tensor tokens,
         Func<string, bool>? namesFilter = null, Slice? posSlice = null, bool includeBackward = false, Device? device = null,
-        ForwardOptions? options = null, IEnumerable<HookSpec>? forwardHooks = null)
+        CommonForwardOptions? options = null, IEnumerable<HookSpec>? forwardHooks = null)
     {
         var store = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var cache = new ActivationCache(store, model);
@@ -34,14 +34,14 @@ public static class HookedModelCaching
             using var noGrad = GradMode.NoGrad();
             return (model.Forward(tokens, options), cache);
         }
-        var full = model.ForwardFull(tokens, (options ?? new ForwardOptions()) with { ReturnType = ReturnType.Both });
+        var full = model.ForwardFull(tokens, (options ?? new CommonForwardOptions()) with { ReturnType = ReturnType.Both });
         full.Loss!.Backward();
         return (full.Logits!, cache);
     }
 
     /// <summary>Same, with an explicit list of names to cache (each validated).</summary>
     public static (Tensor Logits, ActivationCache Cache) RunWithCache(this IHookedModel model, Tensor tokens, IReadOnlyCollection<string> names,
-        Slice? posSlice = null, bool includeBackward = false, Device? device = null, ForwardOptions? options = null)
+        Slice? posSlice = null, bool includeBackward = false, Device? device = null, CommonForwardOptions? options = null)
     {
         foreach (var n in names) model.GetHookPoint(n);
         var set = names.ToHashSet(StringComparer.Ordinal);
@@ -57,7 +57,7 @@ public static class HookedModelCaching
     /// from the padding (TransformerLens's run_with_cache on a list of strings), and records activations.</summary>
     public static (Tensor Logits, ActivationCache Cache) RunWithCache(this IHookedModel model, IReadOnlyList<string> texts,
         Func<string, bool>? namesFilter = null, Slice? posSlice = null, bool includeBackward = false, Device? device = null,
-        ForwardOptions? options = null)
+        CommonForwardOptions? options = null)
     {
         var (tokens, opts) = TextBatch.Prepare(model, texts, options);
         return model.RunWithCache(tokens, namesFilter, posSlice, includeBackward, device, opts);

@@ -32,12 +32,12 @@ public static class HookedModelHooks
     /// the returned value, summed) is back-propagated so each backward hook sees the gradient of its activation
     /// (token types and the attention mask of an encoder go in <paramref name="options"/>).</summary>
     public static Tensor RunWithHooks(this IHookedModel model, Tensor tokens, IEnumerable<HookSpec>? forwardHooks,
-        IEnumerable<HookSpec>? backwardHooks, ForwardOptions? options = null)
+        IEnumerable<HookSpec>? backwardHooks, CommonForwardOptions? options = null)
     {
         var backward = backwardHooks?.ToArray() ?? [];
         using var active = Build(model, forwardHooks, backward).Activate();
         if (backward.Length == 0) return model.Forward(tokens, options);
-        var opts = (options ?? new ForwardOptions()) with { ReturnType = options?.ReturnType ?? ReturnType.Loss };
+        var opts = (options ?? new CommonForwardOptions()) with { ReturnType = options?.ReturnType ?? ReturnType.Loss };
         var output = model.Forward(tokens, opts);
         var scalar = output.NumElements == 1 ? output : output.Sum();
         if (!scalar.RequiresGrad)

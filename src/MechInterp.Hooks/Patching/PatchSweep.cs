@@ -58,7 +58,7 @@ internal static class PatchSweep
                 var values = value.Shape.Length > 0 && value.Shape[0] == batch && k > 1 ? Repeat(value, k) : value;
                 var ctx = new HookContext().Add(point, (x, h) => Write(x, mask, values, h.Name));
                 var input = start ?? tokens.To(model.Device);
-                var forward = new ForwardOptions { StartAtLayer = start is null ? null : layer };
+                CommonForwardOptions forward = start is null ? new CommonForwardOptions() : new ForwardOptions { StartAtLayer = layer };
                 Tensor logits;
                 using (GradMode.NoGrad())
                 using (ctx.Activate())
@@ -74,7 +74,7 @@ internal static class PatchSweep
 
     /// <summary>The forward pass of one batch of cells: full logits, or (with metric positions) the last block's output
     /// captured at its <c>hook_resid_post</c>, normalised and unembedded at those positions only.</summary>
-    private static Tensor Logits(IHookedModel model, Tensor input, ForwardOptions forward, Tensor? readPositions, HookContext ctx)
+    private static Tensor Logits(IHookedModel model, Tensor input, CommonForwardOptions forward, Tensor? readPositions, HookContext ctx)
     {
         if (readPositions is null) return model.Forward(input, forward);
         string last = ActName.ResidPost(model.Config.NLayers - 1);

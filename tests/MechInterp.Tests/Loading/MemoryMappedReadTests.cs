@@ -140,16 +140,31 @@ public sealed class MemoryMappedReadTests
     };
 
     [Theory, MemberData(nameof(ReshapeCases))]
-    public void ReshapeAsViewMatchesTheCopyingReshape(long[] shape, int[] perm, int narrowDim, long start, long length, long[] target, bool view)
+    public void ReshapeIsAViewWhenStridesAllowAndMatchesTheCopy(long[] shape, int[] perm, int narrowDim, long start, long length, long[] target, bool view)
     {
         int n = (int)shape.Aggregate(1L, (a, b) => a * b);
         using var x = Tensor.FromArray(Enumerable.Range(0, n).Select(i => (float)i).ToArray(), shape);
         var v = x.Permute(perm);
         if (length > 0) v = v.Narrow(narrowDim, start, length);
         using var reference = v.Contiguous().Reshape(target);
-        using var strided = v.ReshapeAsView(target);
+        using var strided = v.Reshape(target);
         Assert.Equal(target, strided.Shape);
         Assert.Equal(reference.ToArray<float>(), strided.ToArray<float>());
         Assert.Equal(view, ReferenceEquals(((CpuHandle)strided.Handle).Storage, ((CpuHandle)x.Handle).Storage));
+    }
+
+    [Fact]
+    public void AStridedReshapeViewCarriesGradientsBackThroughTheTranspose()
+    {
+        using var x = Tensor.FromArray(Enumerable.Range(0, 48).Select(i => (float)i / 10).ToArray(), [6, 8]).RequiresGrad_();
+        using var weights = Tensor.FromArray(Enumerable.Range(0, 48).Select(i => (float)(i % 7) - 3).ToArray(), [2, 4, 6]);
+        var view = x.T.Reshape(2, 4, 6); // a view of x's storage (the transposed nn.Linear case)
+        Assert.True(ReferenceEquals(((CpuHandle)view.Handle).Storage, ((CpuHandle)x.Handle).Storage));
+        (view * weights).Sum().Backward();
+        // d/dx[i, j] of sum(x.T.reshape(2,4,6) * w) is w at the flat index j * 6 + i of the transposed layout.
+        var w = weights.ToArray<float>();
+        var expected = new float[48];
+        for (int i = 0; i < 6; i++) for (int j = 0; j < 8; j++) expected[i * 8 + j] = w[j * 6 + i];
+        Assert.Equal(expected, x.Grad!.ToArray<float>());
     }
 }

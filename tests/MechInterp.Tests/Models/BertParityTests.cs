@@ -24,7 +24,7 @@ public sealed class BertParityTests(ITestOutputHelper output)
         var model = Load(r, device);
         Assert.True(model.HasMlmHead);
         var tokens = r.Tensor("input_ids", model.Device);
-        var options = new ForwardOptions { TokenTypeIds = r.Tensor("token_type_ids", model.Device) };
+        var options = new EncoderForwardOptions { TokenTypeIds = r.Tensor("token_type_ids", model.Device) };
         var (logits, cache) = model.RunWithCache(tokens, options: options);
         using (cache)
         {
@@ -51,9 +51,9 @@ public sealed class BertParityTests(ITestOutputHelper output)
         var model = Load(r, device);
         var tokens = r.Tensor("input_ids", model.Device);
         // reference.json loss_definition: HF labels=input_ids, not shifted, mean over all 24 positions.
-        var loss = model.Forward(tokens, new ForwardOptions { ReturnType = ReturnType.Loss }).Item<float>();
+        var loss = model.Forward(tokens, new EncoderForwardOptions { ReturnType = ReturnType.Loss }).Item<float>();
         Check("loss", Math.Abs(loss - r.Double("loss")), 1e-5, device);
-        var perToken = model.Forward(tokens, new ForwardOptions { ReturnType = ReturnType.Loss, LossPerToken = true });
+        var perToken = model.Forward(tokens, new EncoderForwardOptions { ReturnType = ReturnType.Loss, LossPerToken = true });
         Check("per_token_loss", FixtureReference.MaxAbsDiff(perToken, r.Tensor("per_token_loss")), 1e-5, device);
     }
 

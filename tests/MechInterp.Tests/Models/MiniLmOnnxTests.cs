@@ -47,7 +47,7 @@ public sealed class MiniLmOnnxTests(MiniLmFixture fixture, ITestOutputHelper out
         var model = fixture.Model;
         var (tokens, types, mask) = model.ToTokens(s_sentences);
         var (_, cache) = model.RunWithCache(tokens, name => name == "blocks.5.hook_normalized_resid_post",
-            options: new ForwardOptions { TokenTypeIds = types, AttentionMask = mask });
+            options: new EncoderForwardOptions { TokenTypeIds = types, AttentionMask = mask });
         using (cache)
         {
             var ours = cache["blocks.5.hook_normalized_resid_post"].ToArray<float>();
@@ -80,7 +80,7 @@ public sealed class MiniLmOnnxTests(MiniLmFixture fixture, ITestOutputHelper out
         double worst = ours.Zip(reference, (a, b) => (double)Math.Abs(a - b)).Max();
         output.WriteLine($"MiniLM sentence pair (token types 0/1) vs ONNX Runtime: max |Δ| = {worst:E2}");
         Assert.True(worst <= 1e-4, $"sentence-pair hidden state differs from ONNX Runtime by {worst:E2}");
-        Assert.Throws<InvalidOperationException>(() => model.Forward(tokens, new ForwardOptions { ReturnType = ReturnType.Loss }));
+        Assert.Throws<InvalidOperationException>(() => model.Forward(tokens, new EncoderForwardOptions { ReturnType = ReturnType.Loss }));
     }
 
     [Fact]

@@ -39,7 +39,7 @@ internal sealed class Gpt2Architecture : IArchitecture
             string[] biases = ["b_Q", "b_K", "b_V"];
             for (int i = 0; i < 3; i++)
             {
-                yield return (b + "attn." + names[i], qkv.Narrow(1, i * d, d).ReshapeAsView(d, h, dh).Permute(1, 0, 2));
+                yield return (b + "attn." + names[i], qkv.Narrow(1, i * d, d).Reshape(d, h, dh).Permute(1, 0, 2));
                 yield return (b + "attn." + biases[i], qkvBias.Narrow(0, i * d, d).Reshape(h, dh));
             }
             yield return (b + "attn.W_O", w.Get(p + "attn.c_proj.weight").Reshape(h, dh, d));

@@ -23,11 +23,11 @@ internal static class Layout
 {
     /// <summary>nn.Linear weight [heads*d_head, d_model] → [heads, d_model, d_head].</summary>
     public static Tensor HeadsIn(Tensor linearWeight, int heads, int dHead, int dModel) =>
-        linearWeight.ReshapeAsView(heads, dHead, dModel).Transpose(1, 2);
+        linearWeight.Reshape(heads, dHead, dModel).Transpose(1, 2);
 
     /// <summary>nn.Linear output weight [d_model, heads*d_head] → W_O [heads, d_head, d_model].</summary>
     public static Tensor HeadsOut(Tensor linearWeight, int heads, int dHead, int dModel) =>
-        linearWeight.T.ReshapeAsView(heads, dHead, dModel);
+        linearWeight.T.Reshape(heads, dHead, dModel);
 
     /// <summary>Bias [heads*d_head] → [heads, d_head], or zeros when absent.</summary>
     public static Tensor HeadBias(Tensor? bias, int heads, int dHead) =>
