@@ -45,8 +45,15 @@ public class TopKSae : Sae
     // rows (a hook that replaced the latents gives another tensor, which is decoded densely).
     private (Tensor F, Tensor Values, Tensor Indices)? _lastTopK;
 
+    // The input of the last sparse training encode (null after a dense one): the auxiliary loss recomputes its
+    // pre-activations from it.
+    private Tensor? _sparseTrainingInput;
+
     private (Tensor F, Tensor Rescaled, Tensor HiddenPre) EncodeTopK(Tensor saeIn)
     {
+        _sparseTrainingInput = null;
+        if (InTraining && UseSparseDecode && GradMode.IsEnabled && saeIn.Rank == 2 && HookSaeActsPre.IsObservedOnly && HookSaeActsPost.IsObservedOnly)
+            return EncodeTopKSparse(saeIn);
         var hiddenPre = Run(HookSaeActsPre, Linear(saeIn, WEnc, BEnc)); // [..., d_sae]
         var rescaled = Rescale ? hiddenPre * DecoderNorms() : hiddenPre;
         var (values, indices) = rescaled.TopK(K, -1);                    // [..., k]
@@ -55,6 +62,48 @@ public class TopKSae : Sae
         _lastTopK = (f, values, indices);
         return (f, rescaled, hiddenPre);
     }
+
+    /// <summary>
+    /// Training encode whose gradient is sparse: the dense pre-activations [rows, d_sae] and the top-k choice are computed
+    /// without a graph, and only the k kept values per row are recomputed with one (the k encoder columns gathered and
+    /// dotted with the input), so backward touches k of d_sae columns of W_enc per row instead of two dense
+    /// [rows, d_sae] products. The latents f carry no graph; the sparse decode reads the differentiable values.
+    /// Same losses and gradients as the dense path (tested); the returned pre-activations carry no graph either, and
+    /// the auxiliary loss recomputes the ones it uses (<see cref="PreActivationsAt"/>).
+    /// </summary>
+    private (Tensor F, Tensor Rescaled, Tensor HiddenPre) EncodeTopKSparse(Tensor saeIn)
+    {
+        Tensor hiddenPre, rescaled, indices;
+        using (GradMode.NoGrad())
+        {
+            hiddenPre = Run(HookSaeActsPre, Linear(saeIn, WEnc, BEnc));    // [rows, d_sae]
+            rescaled = Rescale ? hiddenPre * DecoderNorms() : hiddenPre;
+            indices = rescaled.TopK(K, -1).Indices;                        // [rows, k]
+        }
+        var values = PreActivationsAt(saeIn, indices).Relu();              // [rows, k], differentiable
+        Tensor f;
+        using (GradMode.NoGrad()) f = Run(HookSaeActsPost, Tensor.ZerosLike(rescaled).ScatterAdd(-1, indices, values.Detach()));
+        _lastTopK = (f, values, indices);
+        _sparseTrainingInput = saeIn;
+        return (f, rescaled, hiddenPre);
+    }
+
+    /// <summary>The (rescaled, when <see cref="Rescale"/>) pre-activations [rows, k] of latents <paramref name="indices"/>
+    /// [rows, k] for input rows <paramref name="saeIn"/> [rows, d_in], with gradients to the encoder (and the decoder
+    /// norms): x · W_enc[:, i] + b_enc[i].</summary>
+    private Tensor PreActivationsAt(Tensor saeIn, Tensor indices)
+    {
+        long rows = indices.Shape[0], k = indices.Shape[1];
+        var flat = indices.Reshape(-1);                                                    // [rows * k]
+        var columns = WEnc.T.Contiguous().IndexSelect(0, flat).Reshape(rows, k, -1);      // [rows, k, d_in]
+        var pre = columns.MatMul(saeIn.Unsqueeze(-1)).Squeeze(-1) + BEnc.IndexSelect(0, flat).Reshape(rows, k);
+        return Rescale ? pre * DecoderNorms().IndexSelect(0, flat).Reshape(rows, k) : pre;
+    }
+
+    /// <summary>The differentiable pre-activations at <paramref name="indices"/> when the last training encode was sparse
+    /// (its pre-activations carry no graph), else null.</summary>
+    internal Tensor? SparseTrainingPreActivations(Tensor indices) =>
+        _sparseTrainingInput is { } input ? PreActivationsAt(input, indices) : null;
 
     /// <summary>Decodes with a gather of the k decoder rows per row when <paramref name="f"/> is the last encode's
     /// latents (sparse forward and gradient), densely otherwise.</summary>
@@ -75,7 +124,9 @@ public class TopKSae : Sae
             throw new InvalidOperationException("folding the decoder norms into a TopK SAE without rescale_acts_by_decoder_norm would change which latents are in the top k (as SAELens refuses too)");
     }
 
-    /// <summary>Whether Decode of an Encode's own latents gathers k decoder rows (default) instead of a dense product.</summary>
+    /// <summary>Whether Decode of an Encode's own latents gathers k decoder rows (default) instead of a dense product; in
+    /// training (<see cref="Sae.TrainingForward"/> without editing hooks on the SAE's points) also whether the encoder's
+    /// gradient is computed for the k kept latents only.</summary>
     public bool UseSparseDecode { get; set; } = true;
 
     /// <summary><c>auxiliary_reconstruction_loss</c> (0 without dead latents).</summary>
@@ -97,6 +148,7 @@ public class TopKSae : Sae
         kAux = (int)Math.Min(kAux, nDead);
         var deadOnly = Tensor.Where(inputs.DeadMask!, inputs.HiddenPre, Tensor.Full([], double.NegativeInfinity, sae.ComputeDType, sae.Device)); // [rows, d_sae]
         var (values, indices) = deadOnly.TopK(kAux, -1);                                          // [rows, k_aux]
+        if (sae is TopKSae topK && topK.SparseTrainingPreActivations(indices) is { } recomputed) values = recomputed;
         var auxActs = Tensor.ZerosLike(inputs.HiddenPre).ScatterAdd(-1, indices, values);          // [rows, d_sae]
         var recons = sae.Decode(auxActs);                                                          // [rows, d_out]
         return MeanRowSquaredError(recons, residual) * (inputs.Options.AuxLossCoefficient * scale);
