@@ -4,11 +4,17 @@ using Xunit;
 
 namespace MechInterp.Tests.Cpu;
 
+/// <summary>Runs <see cref="CpuWorkersTests"/> alone (no other test holds the pool meanwhile).</summary>
+[CollectionDefinition(nameof(CpuWorkersCollection), DisableParallelization = true)]
+public sealed class CpuWorkersCollection;
+
 /// <summary>
 /// The library's one worker pool: every chunk runs exactly once, the degree cap holds, nested and concurrent calls run
 /// inline, a chunk's exception reaches the caller, a stalled chunk does not stop the others from being taken, and the
-/// pool is sized from the process's affinity.
+/// pool is sized from the process's affinity. Isolated: a parallel call made while another test's job holds the pool runs
+/// inline, which would hide what these tests look at.
 /// </summary>
+[Collection(nameof(CpuWorkersCollection))]
 public sealed class CpuWorkersTests
 {
     [Theory]
