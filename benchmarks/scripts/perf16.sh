@@ -37,8 +37,7 @@ peer() { # CASE BATCH SEQ -> "median min max"
     timeout 1200 /usr/bin/python3 gpt2_tl_bench.py --case "$1" --batch "$2" --seq "$3" --reps "$REPS" --warmup 1 2>&1); echo "$out" >>"$LOG"
   echo "$out" | tail -1 | /usr/bin/python3 -c 'import json,sys
 d=json.loads(sys.stdin.read())
-g=lambda *ks: next((d[k] for k in ks if k in d), "-")
-print(g("median_ms","median"), g("min_ms","min"), g("max_ms","max"))' 2>/dev/null || echo "- - -"
+print(*(f"{d[k]:.1f}" for k in ("ms_median", "ms_min", "ms_max")))' 2>/dev/null || echo "- - -"
 }
 row() { # LABEL OURS PEER
   read -r om omin omax <<<"$2"; read -r pm pmin pmax <<<"$3"
