@@ -30,6 +30,11 @@ public static class Program
             Environment.ExitCode = Workloads.CacheOverheadProbe.Run(args[1..]);
             return;
         }
+        if (args.Length > 0 && args[0] == Workloads.Issue16Probe.Switch)
+        {
+            Environment.ExitCode = Workloads.Issue16Probe.Run(args[1..]);
+            return;
+        }
         var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, new GflopsColumn());
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
     }

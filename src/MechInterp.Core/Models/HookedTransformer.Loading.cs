@@ -42,9 +42,35 @@ public sealed partial class HookedTransformer : IDisposable
             model.ProcessWeights(options.Processing);
         }
         if (options.ReleaseCachedMemory) options.Device.ReleaseCachedMemory();
+        model.PrepackProjectionWeights();
+        model.WarmUpKernels();
         int total = model.NamedParameters().Count();
         options.Progress?.Report(new LoadProgress("done", total, total));
         return model;
+    }
+
+    /// <summary>The parameter names (last segment) that forward passes multiply as the right-hand GEMM operand.</summary>
+    private static readonly string[] s_projectionWeights = ["W_Q", "W_K", "W_V", "W_O", "W_in", "W_gate", "W_out", "W_U"];
+
+    /// <summary>Makes the GEMM layout of every projection weight now (issue 16: the first forward passes after loading
+    /// would otherwise pack all of them at once, a 4× stall on GPT-2 small). Backends without weight packing ignore it.</summary>
+    internal void PrepackProjectionWeights()
+    {
+        foreach (var (name, p) in NamedParameters())
+        {
+            if (p.Value.Rank == 2 && s_projectionWeights.Contains(name[(name.LastIndexOf('.') + 1)..])) p.Value.PrepackAsWeight();
+        }
+    }
+
+    /// <summary>One short forward pass (16 tokens, no gradient, results dropped) at load on the managed engine, so the
+    /// kernels are compiled and their scratch buffers exist before the user's first pass (issue 16: without it the first
+    /// passes after loading ran 2–4× the steady time). No hook is registered at load, so nothing observes it.</summary>
+    internal void WarmUpKernels()
+    {
+        if (Device != Device.Cpu || Config.NCtx < 1) return;
+        using var scope = Tensor.Scope();
+        using var noGrad = GradMode.NoGrad();
+        Forward(Tensor.Zeros([1, Math.Min(16, Config.NCtx)], DType.Int64, Device));
     }
 
     /// <summary>A model directory: <paramref name="pathOrModelId"/> itself, the directory of a file in it, or a model id

@@ -43,6 +43,13 @@ public sealed partial class Tensor
         if (Backend is Backends.IWeightPacking p) p.MarkWeight(Handle);
     }
 
+    /// <summary>Marks this matrix as a weight and lets the backend make its kernel layout now (at load) rather than on
+    /// its second use in a forward pass.</summary>
+    internal void PrepackAsWeight()
+    {
+        if (Backend is Backends.IWeightPacking p) p.PrepackWeight(Handle);
+    }
+
     /// <summary>The elements, row-major, in the array type of this tensor's dtype (float[], Half[], ushort[] for
     /// BFloat16 bits, long[], ...).</summary>
     internal Array ToStorageArray() => Backend.ToArray(Handle);

@@ -30,11 +30,12 @@ internal sealed partial class CpuBackend
             var aOff = BatchOffsets(pa, batchShape); var bOff = BatchOffsets(pb, batchShape);
             long blocksPerGroup = (rowsPerGroup + CausalRowBlock - 1) / CausalRowBlock, groups = m / rowsPerGroup;
             long tasks = batch * groups * blocksPerGroup;
-            // Blocks further down a group cost more: workers take every workers-th block, so each gets a fair mix.
+            // One chunk per row block, taken dynamically: blocks further down a group cost more, and a preempted thread
+            // holds up only the block it has.
             int workers = (int)Math.Min(tasks, GemmParallel.Degree(0, 1.0 * batch * m * n * k));
-            GemmParallel.Run(workers, w =>
+            GemmParallel.For(workers <= 1 ? 1 : (int)tasks, workers, w =>
             {
-                for (long t = w; t < tasks; t += workers)
+                for (long t = workers <= 1 ? 0 : w; t < (workers <= 1 ? tasks : w + 1); t++)
                 {
                     long bi = t / (groups * blocksPerGroup), rest = t % (groups * blocksPerGroup);
                     long row0 = rest / blocksPerGroup * rowsPerGroup + rest % blocksPerGroup * CausalRowBlock;

@@ -32,7 +32,7 @@ internal sealed partial class CpuBackend
             if (batch == 1 && TryPrepackedB(pa, pb, result, (int)m, (int)n, (int)k)) return result;
             var aOff = BatchOffsets(pa, batchShape); var bOff = BatchOffsets(pb, batchShape);
             long flopsPer = m * n * k;
-            bool manySmall = batch >= 2 * Environment.ProcessorCount && flopsPer < (1L << 21);
+            bool manySmall = batch >= 2 * CpuWorkers.Threads && flopsPer < (1L << 21);
             if (manySmall)
                 StridedPlan.ParallelRange(batch, batch * flopsPer, (s, e) => { for (long i = s; i < e; i++) GemmOne(pa, pb, result, aOff[i], bOff[i], i * m * n, (int)m, (int)n, (int)k, 1); }, 1 << 15);
             else

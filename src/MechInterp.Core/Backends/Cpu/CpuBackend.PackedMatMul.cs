@@ -10,6 +10,25 @@ internal sealed partial class CpuBackend
     /// A weight's pack made from a memory-mapped file lets its clean file pages go (the pack serves the products; the
     /// pages come back from the page cache when something else reads the weight).
     /// </summary>
+    /// <summary>Makes the pack <see cref="TryPrepackedB"/> would make on the matrix's second use, now (at load): the
+    /// first forward pass then reads it instead of paying for every weight's packing at once. Declines where that
+    /// product would not use a pack (not float32, no unit stride, prepacking off, over the memory budget).</summary>
+    private static unsafe void PrepackB(CpuHandle b)
+    {
+        if (b.Rank != 2 || b.DType != DType.Float32 || b.Storage.Packs is not { } cache || !ManagedCpuOptions.PrepackWeights) return;
+        int k = (int)b.ShapeArray[0], n = (int)b.ShapeArray[1];
+        long brs = b.Strides[0], bcs = b.Strides[1];
+        int nr = Gemm.PanelWidth;
+        if (n == 0 || k == 0 || (brs != 1 && bcs != 1) || PackedPanels.BytesFor(k, n, nr) / sizeof(float) > Array.MaxLength) return;
+        var storage = b.Storage;
+        var key = new PackedWeightCache.Key(b.Offset, k, n, brs, bcs, nr);
+        if (cache.Prepack(key, storage.Version, !storage.PagesDroppable, () =>
+        {
+            fixed (float* pb = storage.Span<float>()) return PackedPanels.Pack(k, n, pb + b.Offset, brs, bcs, nr);
+        }))
+            storage.ReleaseMappedPages();
+    }
+
     private static unsafe bool TryPrepackedB(CpuHandle a, CpuHandle b, CpuHandle c, int m, int n, int k)
     {
         if (b.DType != DType.Float32 || b.Storage.Packs is not { } cache || n == 0 || k == 0 || !ManagedCpuOptions.PrepackWeights) return false;

@@ -66,6 +66,13 @@ internal sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
+    public void PrepackWeight(TensorHandle x)
+    {
+        MarkWeight(x);
+        PrepackB(H(x));
+    }
+
+    /// <inheritdoc />
     public void CopyInPlace(TensorHandle destination, TensorHandle source)
     {
         CpuHandle dst = H(destination), src = H(source);

@@ -89,6 +89,25 @@ internal sealed class PackedWeightCache
         }
     }
 
+    /// <summary>Makes the pack of <paramref name="key"/> at <paramref name="version"/> now, as <see cref="Get"/> would on
+    /// the view's second use (same budget rule); true when this call made it.</summary>
+    public bool Prepack(Key key, int version, bool charged, Func<PackedPanels> pack)
+    {
+        lock (_entries)
+        {
+            var entry = _entries.Find(e => e.Key == key);
+            if (entry is null) _entries.Add(entry = new Entry(key, version));
+            else if (entry.Version != version)
+            {
+                entry.Version = version;
+                entry.Drop();
+            }
+        }
+        // The entry is now known at this version: Get makes (or returns) the pack.
+        Get(key, version, charged, pack, out bool created);
+        return created;
+    }
+
     /// <summary>The pack of <paramref name="key"/> if one was made at storage version <paramref name="version"/>; never
     /// makes one (for products that would not pack B themselves, such as few-row decode steps).</summary>
     public PackedPanels? Existing(Key key, int version)

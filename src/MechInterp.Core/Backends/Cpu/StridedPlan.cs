@@ -90,10 +90,11 @@ internal sealed class StridedPlan
     public void Run(RowAction action, long threshold = ParallelThreshold)
     {
         if (Count == 0) return;
-        int workers = Count >= threshold ? Math.Min(Environment.ProcessorCount, (int)Math.Max(1, Count / (threshold / 2))) : 1;
+        int workers = Count >= threshold && !CpuWorkers.InChunk ? Math.Min(CpuWorkers.Threads, (int)Math.Max(1, Count / (threshold / 2))) : 1;
         if (workers <= 1) { RunRange(0, Count, action); return; }
-        long chunk = (Count + workers - 1) / workers;
-        Parallel.For(0, workers, w =>
+        int chunks = CpuWorkers.ChunkCount(Count / (threshold / 8), workers);
+        long chunk = (Count + chunks - 1) / chunks;
+        CpuWorkers.For(chunks, workers, w =>
         {
             long start = w * chunk, end = Math.Min(Count, start + chunk);
             if (start < end) RunRange(start, end, action);
@@ -126,10 +127,12 @@ internal sealed class StridedPlan
     /// <summary>Runs <paramref name="body"/> over [0, <paramref name="n"/>) in parallel blocks when <paramref name="work"/> (elements touched) is large.</summary>
     public static void ParallelRange(long n, long work, Action<long, long> body, long threshold = ParallelThreshold)
     {
-        int workers = work >= threshold ? (int)Math.Min(Environment.ProcessorCount, n) : 1;
+        int workers = work >= threshold && !CpuWorkers.InChunk ? (int)Math.Min(CpuWorkers.Threads, n) : 1;
         if (workers <= 1) { if (n > 0) body(0, n); return; }
-        long chunk = (n + workers - 1) / workers;
-        Parallel.For(0, workers, w =>
+        // More chunks than threads (each still ≥ threshold / 8 of work), taken dynamically from the library's pool.
+        int chunks = CpuWorkers.ChunkCount(Math.Min(n, work / Math.Max(1, threshold / 8)), workers);
+        long chunk = (n + chunks - 1) / chunks;
+        CpuWorkers.For((int)((n + chunk - 1) / chunk), workers, w =>
         {
             long s = w * chunk, e = Math.Min(n, s + chunk);
             if (s < e) body(s, e);

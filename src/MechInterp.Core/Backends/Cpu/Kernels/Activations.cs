@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace MechInterp.Backends.Cpu.Kernels;
@@ -17,6 +18,7 @@ internal static class Activations
 
     /// <summary>Exact GELU 0.5·x·(1+erf(x/√2)) = 0.5·x·erfc(-x/√2) in float32, computed in double
     /// (vectorised; relative error about 1.2e-7).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gelu(ReadOnlySpan<float> x, Span<float> y)
     {
         Span<double> z = stackalloc double[Chunk];
@@ -34,6 +36,7 @@ internal static class Activations
     }
 
     /// <summary>Exact GELU in float64 with a double-precision erfc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gelu(ReadOnlySpan<double> x, Span<double> y)
     {
         for (int i = 0; i < x.Length; i++)
@@ -45,6 +48,7 @@ internal static class Activations
 
     /// <summary>result = erfc(-x/√2) for each x (double), by the rational Chebyshev fit of Numerical Recipes'
     /// erfcc (fractional error below 1.2e-7 everywhere). <paramref name="t"/> is scratch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ErfcNegScaled(ReadOnlySpan<double> x, Span<double> t, Span<double> result)
     {
         int n = x.Length;
@@ -73,6 +77,7 @@ internal static class Activations
 
     /// <summary>Complementary error function to near double precision: a positive-term series for |z| &lt; 2.5,
     /// a continued fraction beyond.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Erfc(double z)
     {
         if (double.IsNaN(z)) return double.NaN;
@@ -96,6 +101,7 @@ internal static class Activations
     }
 
     /// <summary>Tanh GELU 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GeluTanh<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Span<T> u = stackalloc T[Chunk];
@@ -116,6 +122,7 @@ internal static class Activations
     }
 
     /// <summary>SiLU x·sigmoid(x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Silu<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Span<T> u = stackalloc T[Chunk];
@@ -129,6 +136,7 @@ internal static class Activations
     }
 
     /// <summary>Sign: -1, 0 or 1 (NaN stays NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sign<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, System.Numerics.INumber<T>
     {
         for (int i = 0; i < x.Length; i++)

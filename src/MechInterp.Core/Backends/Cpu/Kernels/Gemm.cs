@@ -71,9 +71,10 @@ internal static unsafe class Gemm
         {
             // Bandwidth bound: split the columns of B (and C) across workers in cache-line multiples.
             int workers = Math.Min(GemmParallel.StreamingDegree(threads, 4.0 * k * n), Math.Max(1, n / 64));
-            GemmParallel.Run(workers, w =>
+            int chunks = workers <= 1 ? 1 : CpuWorkers.ChunkCount(n / 64, workers);
+            GemmParallel.For(chunks, workers, w =>
             {
-                var (j0, nb) = GemmParallel.Chunk(n, workers, w, 16);
+                var (j0, nb) = GemmParallel.Chunk(n, chunks, w, 16);
                 if (nb == 0) return;
                 float* bw = (float*)pb + j0 * bcs;
                 float* cw = (float*)pc + j0;
@@ -97,17 +98,24 @@ internal static unsafe class Gemm
         int nTiles = (n + TK.Nr - 1) / TK.Nr, mTiles = (m + TK.Mr - 1) / TK.Mr;
         bool splitN = nTiles >= mTiles;
         workers = Math.Min(workers, splitN ? nTiles : mTiles);
-        GemmParallel.Run(workers, w =>
+        // More chunks than threads, so a preempted thread delays only its own. Column chunks each pack all of A, so they
+        // stay fewer (2 per thread, and at least 4 panels wide); row chunks pack only their own rows of A (and B once
+        // each unless B is prepacked), in whole Mc blocks where there are enough.
+        int chunks = workers <= 1 ? 1
+            : splitN ? CpuWorkers.ChunkCount(nTiles / 4, workers, 2)
+            : CpuWorkers.ChunkCount(m >= 2 * workers * GemmBlocked.Mc ? (m + GemmBlocked.Mc - 1) / GemmBlocked.Mc : mTiles, workers, prepacked is null ? 2 : 4);
+        chunks = Math.Max(chunks, workers);
+        GemmParallel.For(chunks, workers, w =>
         {
             if (splitN)
             {
-                var (j0, nb) = GemmParallel.Chunk(n, workers, w, TK.Nr);
+                var (j0, nb) = GemmParallel.Chunk(n, chunks, w, TK.Nr);
                 if (nb > 0)
                     GemmBlocked.Run<TK>(m, nb, k, (float*)pa, ars, acs, (float*)pb + j0 * bcs, brs, bcs, (float*)pc + j0, ldc, accumulate, prepacked, j0);
             }
             else
             {
-                var (i0, mb) = GemmParallel.Chunk(m, workers, w, TK.Mr);
+                var (i0, mb) = GemmParallel.Chunk(m, chunks, w, TK.Mr);
                 if (mb > 0)
                     GemmBlocked.Run<TK>(mb, n, k, (float*)pa + i0 * ars, ars, acs, (float*)pb, brs, bcs, (float*)pc + i0 * ldc, ldc, accumulate, prepacked);
             }

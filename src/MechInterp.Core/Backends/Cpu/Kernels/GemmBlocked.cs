@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MechInterp.Backends.Cpu.Kernels;
 
 /// <summary>
@@ -19,6 +20,7 @@ internal static unsafe class GemmBlocked
     /// <summary>C (+)= A·B for one worker's block, with the micro-kernel <typeparamref name="TK"/>. With
     /// <paramref name="prepacked"/>, B's panels are read from it (this block's column 0 is its column
     /// <paramref name="prepackedColumn"/>, a multiple of Nr) and <paramref name="b"/> is not read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TK>(int m, int n, int k, float* a, long ars, long acs, float* b, long brs, long bcs,
         float* c, long ldc, bool accumulate, PackedPanels? prepacked = null, int prepackedColumn = 0) where TK : struct, ISgemmKernel
     {
@@ -66,6 +68,7 @@ internal static unsafe class GemmBlocked
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeEdge(float* tile, int nr, float* c, long ldc, int rows, int cols, bool accumulate)
     {
         for (int r = 0; r < rows; r++)

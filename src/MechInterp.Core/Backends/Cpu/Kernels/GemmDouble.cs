@@ -19,17 +19,18 @@ internal static unsafe class GemmDouble
         int workers = GemmParallel.Degree(threads, 2.0 * m * n * k);
         bool splitRows = m >= workers;
         workers = Math.Min(workers, splitRows ? m : Math.Max(1, n / 64));
+        int chunks = workers <= 1 ? 1 : CpuWorkers.ChunkCount(splitRows ? m : n / 64, workers);
         nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
-        GemmParallel.Run(workers, w =>
+        GemmParallel.For(chunks, workers, w =>
         {
             if (splitRows)
             {
-                var (i0, mb) = GemmParallel.Chunk(m, workers, w, 1);
+                var (i0, mb) = GemmParallel.Chunk(m, chunks, w, 1);
                 if (mb > 0) Block(mb, n, k, (double*)pa + i0 * ars, ars, acs, (double*)pb, brs, bcs, (double*)pc + i0 * ldc, ldc, accumulate);
             }
             else
             {
-                var (j0, nb) = GemmParallel.Chunk(n, workers, w, 8);
+                var (j0, nb) = GemmParallel.Chunk(n, chunks, w, 8);
                 if (nb > 0) Block(m, nb, k, (double*)pa, ars, acs, (double*)pb + j0 * bcs, brs, bcs, (double*)pc + j0, ldc, accumulate);
             }
         });

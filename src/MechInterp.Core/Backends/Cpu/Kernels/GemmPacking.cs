@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -13,6 +14,7 @@ internal static unsafe class GemmPacking
     /// Packs the <paramref name="mc"/>×<paramref name="kc"/> block A(i,p) = a[i*rs + p*cs] into panels of
     /// <paramref name="mr"/> rows: panel q holds dst[q*mr*kc + p*mr + r] = A(q*mr + r, p), zero rows past mc.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(int mc, int kc, float* a, long rs, long cs, int mr, float* dst)
     {
         for (int i0 = 0; i0 < mc; i0 += mr)
@@ -44,6 +46,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Eight row-major rows interleaved step by step (the common A layout for the AVX-512 kernel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA8RowMajor(int kc, float* src, long rs, float* dst)
     {
         float* r0 = src, r1 = src + rs, r2 = src + 2 * rs, r3 = src + 3 * rs;
@@ -67,6 +70,7 @@ internal static unsafe class GemmPacking
     /// Stores the transpose of the 8×8 block whose rows are <paramref name="r0"/>..<paramref name="r7"/>:
     /// output row q (= input column q) goes to dst + q*<paramref name="stride"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
         Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long stride)
     {
@@ -88,6 +92,7 @@ internal static unsafe class GemmPacking
     /// Packs the <paramref name="kc"/>×<paramref name="nc"/> block B(p,j) = b[p*rs + j*cs] into panels of
     /// <paramref name="nr"/> columns: panel q holds dst[q*nr*kc + p*nr + j] = B(p, q*nr + j), zero columns past nc.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(int kc, int nc, float* b, long rs, long cs, int nr, float* dst)
     {
         int j0 = 0;
@@ -133,6 +138,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Eight contiguous columns of B (column j at src + j*cs) into a panel with row stride nr.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBColumns8(int kc, float* src, long cs, float* dst, int nr)
     {
         float* c0 = src, c1 = src + cs, c2 = src + 2 * cs, c3 = src + 3 * cs;
@@ -149,6 +155,7 @@ internal static unsafe class GemmPacking
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBRowMajorFull(int kc, int panels, float* src, long rs, int nr, float* dst)
     {
         long panelSize = (long)nr * kc;

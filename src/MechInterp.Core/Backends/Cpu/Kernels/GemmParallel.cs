@@ -1,22 +1,20 @@
 namespace MechInterp.Backends.Cpu.Kernels;
 
 /// <summary>
-/// Threading policy for the GEMM kernels: how many workers a call gets, and running them. A call made from
-/// inside a GEMM worker (or any caller that is itself already one of the parallel workers) runs single-threaded,
-/// so nested parallelism never oversubscribes the cores.
+/// Threading policy for the GEMM kernels: how many threads a call may use, and running its chunks on the library's
+/// one pool (<see cref="CpuWorkers"/>: more chunks than threads, taken dynamically). A call made from inside a chunk
+/// runs single-threaded, so nested parallelism never oversubscribes the cores.
 /// </summary>
 internal static class GemmParallel
 {
     /// <summary>Work below this many flops per extra thread is not worth waking another core for (~20–40 µs).</summary>
     public const double MinFlopsPerThread = 8e6;
 
-    [ThreadStatic] private static bool t_inWorker;
-
     /// <summary>Number of workers for a problem of <paramref name="flops"/> flops under a cap of <paramref name="threads"/> (0 = all cores).</summary>
     public static int Degree(int threads, double flops)
     {
-        if (t_inWorker) return 1;
-        int cores = Environment.ProcessorCount;
+        if (CpuWorkers.InChunk) return 1;
+        int cores = CpuWorkers.Threads;
         int t = threads == 0 ? cores : Math.Min(threads, cores);
         double byWork = Math.Floor(flops / MinFlopsPerThread);
         return (int)Math.Max(1, Math.Min(t, byWork));
@@ -31,29 +29,15 @@ internal static class GemmParallel
     /// are not.</summary>
     public static int StreamingDegree(int threads, double bytes)
     {
-        if (t_inWorker) return 1;
-        int cores = Environment.ProcessorCount;
+        if (CpuWorkers.InChunk) return 1;
+        int cores = CpuWorkers.Threads;
         int t = threads == 0 ? cores : Math.Min(threads, cores);
         return (int)Math.Max(1, Math.Min(t, Math.Floor(bytes / MinStreamBytesPerThread)));
     }
 
-    /// <summary>Runs <paramref name="body"/>(0..count-1) on <paramref name="count"/> workers (the caller is one of them).</summary>
-    public static void Run(int count, Action<int> body)
-    {
-        if (count <= 1)
-        {
-            body(0);
-            return;
-        }
-        var options = new ParallelOptions { MaxDegreeOfParallelism = count };
-        Parallel.For(0, count, options, w =>
-        {
-            bool outer = t_inWorker;
-            t_inWorker = true;
-            try { body(w); }
-            finally { t_inWorker = outer; }
-        });
-    }
+    /// <summary>Runs <paramref name="body"/>(0..<paramref name="chunks"/>-1) on at most <paramref name="threads"/> threads
+    /// of the pool (the caller is one of them), chunks taken dynamically.</summary>
+    public static void For(int chunks, int threads, Action<int> body) => CpuWorkers.For(chunks, threads, body);
 
     /// <summary>Splits <paramref name="length"/> into <paramref name="parts"/> near-equal chunks aligned to <paramref name="align"/>.</summary>
     public static (int Start, int Length) Chunk(int length, int parts, int part, int align)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -18,6 +19,7 @@ internal static unsafe class GemmSmallM
     public static bool Supports(int m, long brs, long bcs) => m <= MaxRows && (bcs == 1 || brs == 1);
 
     /// <summary>C[i, 0..n) (+)= A(i,:)·B for B with unit column stride (row-major): four rows of B per pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowMajorB(int m, int n, int k, float* a, long ars, long acs, float* b, long brs, float* c, long ldc, bool accumulate)
     {
         for (int j0 = 0; j0 < n; j0 += ColumnBlock)
@@ -48,6 +50,7 @@ internal static unsafe class GemmSmallM
     }
 
     /// <summary>C[i, j] (+)= dot(A(i,:), B(:,j)) for B with unit row stride (each column contiguous).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnMajorB(int m, int n, int k, float* a, long ars, long acs, float* b, long bcs, float* c, long ldc, bool accumulate)
     {
         float* rows = a;
@@ -71,6 +74,7 @@ internal static unsafe class GemmSmallM
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Axpy4(float* c, float* b, long brs, float x0, float x1, float x2, float x3, int n)
     {
         float* b1 = b + brs, b2 = b + 2 * brs, b3 = b + 3 * brs;

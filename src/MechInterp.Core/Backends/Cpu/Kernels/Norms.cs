@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
@@ -10,6 +11,7 @@ namespace MechInterp.Backends.Cpu.Kernels;
 internal static class Norms
 {
     /// <summary>y = (x - mean) / sqrt(var + eps) * w + b (biased variance; w and b may be empty).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LayerNorm<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, T eps, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
@@ -21,6 +23,7 @@ internal static class Norms
     }
 
     /// <summary>y = x / sqrt(mean(x²) + eps) * w (w may be empty).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, T eps, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
@@ -31,6 +34,7 @@ internal static class Norms
     }
 
     /// <summary><see cref="LayerNorm{T}"/> that also returns the row's scale sqrt(var + eps) (TransformerLens's hook_scale).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T LayerNormScale<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, T eps, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
@@ -42,6 +46,7 @@ internal static class Norms
     }
 
     /// <summary>y = x / sqrt(mean(x²) + eps) (no weight); returns that scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T RmsNormScale<T>(ReadOnlySpan<T> x, T eps, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
@@ -52,6 +57,7 @@ internal static class Norms
     }
 
     /// <summary>Σ (x - mean)².</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static T SumSquaredDeviation<T>(ReadOnlySpan<T> x, T mean) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T p = ref MemoryMarshal.GetReference(x);
@@ -76,6 +82,7 @@ internal static class Norms
     }
 
     /// <summary>y = (x - shift) * scale * w + b with w and b optional (empty).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Affine<T>(ReadOnlySpan<T> x, T shift, T scale, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T px = ref MemoryMarshal.GetReference(x);

@@ -60,9 +60,9 @@ internal sealed unsafe class PackedPanels
         int slices = (k + GemmBlocked.Kc - 1) / GemmBlocked.Kc;
         nint src = (nint)b;
         int workers = Math.Min(slices, GemmParallel.Degree(0, 2.0 * k * n));
-        GemmParallel.Run(workers, w =>
+        GemmParallel.For(workers <= 1 ? 1 : slices, workers, w =>
         {
-            var (s0, count) = GemmParallel.Chunk(slices, workers, w, 1);
+            var (s0, count) = GemmParallel.Chunk(slices, workers <= 1 ? 1 : slices, w, 1);
             for (int s = s0; s < s0 + count; s++)
             {
                 int p0 = s * GemmBlocked.Kc, kc = Math.Min(GemmBlocked.Kc, k - p0);

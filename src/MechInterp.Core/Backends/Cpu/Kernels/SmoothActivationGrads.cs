@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -16,6 +17,7 @@ internal static class SmoothActivationGrads
     private const double InvSqrtTwoPi = 0.39894228040143267794;
 
     /// <summary>d[i] = op'(x[oX + i·sX])·g[oG + i·sG] for the <c>d.Length</c> elements of one row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Row<T>(UnaryGradOp op, ReadOnlySpan<T> g, long oG, long sG, ReadOnlySpan<T> x, long oX, long sX, Span<T> d)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -40,6 +42,7 @@ internal static class SmoothActivationGrads
     /// <summary>The scalar definition the SIMD chunks agree with. Tanh GELU's derivative is written with
     /// σ = sigmoid(2u) = (1 + tanh u)/2 as σ·(1 + 2x·slope·(1 − σ)), slope = du/dx: the textbook form
     /// ½(1 + t) + ½x(1 − t²)·slope subtracts nearly equal terms once tanh u is within float32 rounding of −1 (x ≲ −4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static T Apply<T>(UnaryGradOp op, T g, T x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T one = T.One, two = T.CreateTruncating(2.0);
@@ -60,6 +63,7 @@ internal static class SmoothActivationGrads
         return g * sigma * (one + two * x * slope * (one - sigma));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GeluTanhChunk<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = d.Length;
@@ -83,6 +87,7 @@ internal static class SmoothActivationGrads
 
     /// <summary>Exact GELU's derivative for float32, computed in double like the forward kernel: Φ(x) from the same
     /// erfc fit (fractional error below 1.2e-7), φ(x) = e^(−x²/2)/√(2π).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GeluChunk(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> d)
     {
         int n = d.Length;
@@ -104,6 +109,7 @@ internal static class SmoothActivationGrads
     private static Span<TTo> CastMutable<TFrom, TTo>(Span<TFrom> s) where TFrom : unmanaged where TTo : unmanaged =>
         System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(s);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SiluChunk<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = d.Length;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -9,6 +10,7 @@ namespace MechInterp.Backends.Cpu.Kernels;
 internal static class Softmax
 {
     /// <summary>y = softmax(x) or log_softmax(x); an all -inf row gives NaN (like PyTorch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Row(ReadOnlySpan<float> x, Span<float> y, bool log)
     {
         if (x.Length == 0) return;
@@ -25,6 +27,7 @@ internal static class Softmax
 
     /// <summary>Fused attention row: y[j] = softmax(scale * x[0..visible))[j] for j &lt; visible, 0 for the rest
     /// (all 0 when nothing is visible). One read of x and one write of y instead of scale, mask, softmax and NaN passes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaledPrefixRow(ReadOnlySpan<float> x, Span<float> y, float scale, int visible)
     {
         y.Slice(visible).Clear();
@@ -38,6 +41,7 @@ internal static class Softmax
     }
 
     /// <summary>Float64 version of <see cref="ScaledPrefixRow(ReadOnlySpan{float}, Span{float}, float, int)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaledPrefixRow(ReadOnlySpan<double> x, Span<double> y, double scale, int visible)
     {
         y.Slice(visible).Clear();
@@ -50,6 +54,7 @@ internal static class Softmax
     private static float Min(ReadOnlySpan<float> x) => TensorPrimitives.Min(x);
 
     /// <summary>y = exp(scale * (x - shift)); returns the sum of y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float ExpScaledShiftSum(ReadOnlySpan<float> x, float shift, float scale, Span<float> y)
     {
         ref float px = ref MemoryMarshal.GetReference(x);
@@ -87,6 +92,7 @@ internal static class Softmax
     }
 
     /// <summary>Float64 version (through TensorPrimitives).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Row(ReadOnlySpan<double> x, Span<double> y, bool log)
     {
         if (x.Length == 0) return;
@@ -103,6 +109,7 @@ internal static class Softmax
     }
 
     /// <summary>Maximum of a non-empty span (NaN propagates).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float Max(ReadOnlySpan<float> x)
     {
         ref float p = ref MemoryMarshal.GetReference(x);
@@ -129,6 +136,7 @@ internal static class Softmax
         return nan ? float.NaN : m;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float HMax(Vector256<float> v)
     {
         float m = float.NegativeInfinity;
@@ -137,6 +145,7 @@ internal static class Softmax
     }
 
     /// <summary>y = exp(x - shift); returns the sum of y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float ExpShiftSum(ReadOnlySpan<float> x, float shift, Span<float> y)
     {
         ref float px = ref MemoryMarshal.GetReference(x);
