@@ -23,7 +23,8 @@ public sealed record ForwardOptions
     /// <summary>[batch, pos] with 1 for real tokens and 0 for padding (left or right). With left padding, position
     /// ids count from each row's first real token, as in TransformerLens.</summary>
     public Tensor? AttentionMask { get; init; }
-    /// <summary>Run from this layer: the input is then the residual stream [batch, pos, d_model] entering it.</summary>
+    /// <summary>Run from this layer: the input is then the residual stream [batch, pos, d_model] entering it (negative
+    /// counts from the end, as TransformerLens's <c>start_at_layer=-1</c>).</summary>
     public int? StartAtLayer { get; init; }
     /// <summary>Stop before this layer and return the residual stream entering it (negative counts from the end).</summary>
     public int? StopAtLayer { get; init; }
