@@ -19,7 +19,7 @@ internal static class JumpReluOps
             var open = (h > theta).To(h.DType);
             var kernel = Kernel(h, theta, bandwidth);
             return [g * open, SumToThreshold(-(theta / bandwidth) * kernel * g, theta)];
-        });
+        }, [h, theta]);
         return result;
     }
 
@@ -29,7 +29,7 @@ internal static class JumpReluOps
         Tensor result;
         using (GradMode.NoGrad()) result = (h > theta).To(h.DType); // [rows, d_sae]
         AutogradRecorder.Record(result, "jumprelu_step", [h, theta], g =>
-            [null, SumToThreshold(Kernel(h, theta, bandwidth) * g * (-1.0 / bandwidth), theta)]);
+            [null, SumToThreshold(Kernel(h, theta, bandwidth) * g * (-1.0 / bandwidth), theta)], [h, theta]);
         return result;
     }
 

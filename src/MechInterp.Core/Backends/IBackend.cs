@@ -39,7 +39,8 @@ internal interface IBackend
 
     // ---- views (share storage) ----
 
-    /// <summary>Reinterprets a contiguous tensor with a new shape of the same element count. Caller guarantees contiguity.</summary>
+    /// <summary>Reinterprets a tensor with a new shape of the same element count, sharing its storage. Caller guarantees
+    /// the tensor is contiguous or the new shape only inserts or removes size-1 dims (always stride-compatible).</summary>
     TensorHandle View(TensorHandle x, long[] shape);
 
     /// <summary>Reorders dimensions.</summary>

@@ -18,9 +18,9 @@ internal static class StorageFacts
         return new Tensor(new CpuHandle(storage, 0, shape, ShapeUtil.ContiguousStrides(shape)));
     }
 
-    /// <summary>A number that changes whenever something writes into <paramref name="t"/>'s existing elements (the managed
-    /// storage's write version); null where the backend keeps none (libtorch).</summary>
-    public static long? WriteVersion(Tensor t) => t.Handle is CpuHandle h ? h.Storage.Version : null;
+    /// <summary>A number that changes whenever something writes into <paramref name="t"/>'s existing elements through
+    /// an InPlace member (the managed storage's write version; on libtorch the backend's own counter per storage).</summary>
+    public static long WriteVersion(Tensor t) => t.Handle.WriteVersion;
 
     /// <summary>True when <paramref name="t"/>'s elements lie in a memory-mapped file.</summary>
     public static bool IsMapped(Tensor t) => t.Handle is CpuHandle { Storage.IsMapped: true };

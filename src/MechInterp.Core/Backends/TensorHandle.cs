@@ -13,6 +13,11 @@ internal abstract class TensorHandle : IDisposable
     /// <summary>The backend that made this handle.</summary>
     public abstract IBackend Backend { get; }
 
+    /// <summary>A number that changes whenever something writes into this handle's storage (shared by every view of
+    /// it): the managed storage's write version, or a counter the libtorch backend keeps for each native storage it
+    /// made. Autograd compares it to catch in-place writes into tensors saved for backward.</summary>
+    public abstract long WriteVersion { get; }
+
     /// <summary>Releases the storage reference (native memory on Torch, a pooled buffer on the CPU).</summary>
     public abstract void Dispose();
 

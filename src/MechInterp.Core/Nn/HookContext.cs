@@ -47,16 +47,16 @@ public sealed class HookContext
     /// <summary>Adds a forward hook for this call that only reads the activation: it never edits it (in place or by
     /// returning a replacement). Where every hook on a point is an observer, the model may compute past the point in
     /// fused kernels before the observers run (RunWithCache's hooks are observers), so an edit would be lost or seen only
-    /// in part: on the managed backend an observer that writes into its activation is caught at once
-    /// (<see cref="ObserverEditedException"/>); on libtorch, where no write version is kept, it is undefined.</summary>
+    /// in part: an observer that writes into its activation is caught at once
+    /// (<see cref="ObserverEditedException"/>), on both backends.</summary>
     public HookContext AddObserver(HookPoint point, Action<Tensor, HookPoint> observe)
     {
         ArgumentNullException.ThrowIfNull(observe);
         HookFn fn = (x, h) =>
         {
-            long? before = Backends.StorageFacts.WriteVersion(x);
+            long before = Backends.StorageFacts.WriteVersion(x);
             observe(x, h);
-            if (before is not null && Backends.StorageFacts.WriteVersion(x) != before) throw new ObserverEditedException(h.Name);
+            if (Backends.StorageFacts.WriteVersion(x) != before) throw new ObserverEditedException(h.Name);
             return null;
         };
         _observers.Add(fn);

@@ -26,10 +26,11 @@ public sealed partial class Tensor
         return new Tensor(a.Backend.Binary(op, a.Handle, b.Handle));
     }
 
-    private Tensor UnaryCore(UnaryOp op, BackwardFn? backward = null)
+    /// <summary>A unary op; its backward reads the input, or the result when <paramref name="savesResult"/>.</summary>
+    private Tensor UnaryCore(UnaryOp op, BackwardFn? backward = null, bool savesResult = false)
     {
         var result = new Tensor(Backend.Unary(op, Handle));
-        if (backward is not null) AutogradRecorder.Record(result, op.ToString().ToLowerInvariant(), [this], backward);
+        if (backward is not null) AutogradRecorder.Record(result, op.ToString().ToLowerInvariant(), [this], backward, [savesResult ? result : this]);
         return result;
     }
 
@@ -69,7 +70,7 @@ public sealed partial class Tensor
     public static Tensor operator *(Tensor a, Tensor b)
     {
         var r = BinaryCore(BinaryOp.Mul, a, b);
-        AutogradRecorder.Record(r, "mul", [a, b], g => [(g * b).SumToShape(a.Shape), (g * a).SumToShape(b.Shape)]);
+        AutogradRecorder.Record(r, "mul", [a, b], g => [(g * b).SumToShape(a.Shape), (g * a).SumToShape(b.Shape)], [a, b]);
         return r;
     }
 
@@ -77,7 +78,7 @@ public sealed partial class Tensor
     public static Tensor operator /(Tensor a, Tensor b)
     {
         var r = BinaryCore(BinaryOp.Div, a, b);
-        AutogradRecorder.Record(r, "div", [a, b], g => [(g / b).SumToShape(a.Shape), (-g * a / (b * b)).SumToShape(b.Shape)]);
+        AutogradRecorder.Record(r, "div", [a, b], g => [(g / b).SumToShape(a.Shape), (-g * a / (b * b)).SumToShape(b.Shape)], [a, b]);
         return r;
     }
 
@@ -99,14 +100,14 @@ public sealed partial class Tensor
     /// <summary>Divides by a scalar.</summary>
     public static Tensor operator /(Tensor a, double s) { var r = a.ScalarCore(BinaryOp.Div, s, false); AutogradRecorder.Record(r, "div_scalar", [a], g => [g / s]); return r; }
     /// <summary>Scalar divided by tensor.</summary>
-    public static Tensor operator /(double s, Tensor a) { var r = a.ScalarCore(BinaryOp.Div, s, true); AutogradRecorder.Record(r, "rdiv_scalar", [a], g => [-g * s / (a * a)]); return r; }
+    public static Tensor operator /(double s, Tensor a) { var r = a.ScalarCore(BinaryOp.Div, s, true); AutogradRecorder.Record(r, "rdiv_scalar", [a], g => [-g * s / (a * a)], [a]); return r; }
 
     /// <summary>Element-wise power with a scalar exponent.</summary>
     public Tensor Pow(double exponent)
     {
         var r = ScalarCore(BinaryOp.Pow, exponent, false);
         var x = this;
-        AutogradRecorder.Record(r, "pow", [x], g => [exponent == 0 ? ZerosLike(g) : g * exponent * x.Pow(exponent - 1)]);
+        AutogradRecorder.Record(r, "pow", [x], g => [exponent == 0 ? ZerosLike(g) : g * exponent * x.Pow(exponent - 1)], [x]);
         return r;
     }
 
@@ -121,7 +122,7 @@ public sealed partial class Tensor
             var da = Where(exponent == 0, ZerosLike(g), g * exponent * a.Pow(exponent - 1));
             var de = Where((a == 0) & (exponent >= 0), ZerosLike(g), g * r * a.Log());
             return [da.SumToShape(a.Shape), de.SumToShape(exponent.Shape)];
-        });
+        }, [a, exponent, r]);
         return r;
     }
 
@@ -140,7 +141,7 @@ public sealed partial class Tensor
             var wb = (b == r).To(g.DType);
             var total = wa + wb;
             return [(g * wa / total).SumToShape(a.Shape), (g * wb / total).SumToShape(b.Shape)];
-        });
+        }, [a, b, r]);
         return r;
     }
 
@@ -151,31 +152,31 @@ public sealed partial class Tensor
     /// <summary>Sign (-1, 0, 1); no gradient.</summary>
     public Tensor Sign() => UnaryCore(UnaryOp.Sign);
     /// <summary>e^x.</summary>
-    public Tensor Exp() { Tensor? r = null; r = UnaryCore(UnaryOp.Exp, g => [g * r!]); return r; }
+    public Tensor Exp() { Tensor? r = null; r = UnaryCore(UnaryOp.Exp, g => [g * r!], savesResult: true); return r; }
     /// <summary>Natural log.</summary>
     public Tensor Log() { var x = this; return UnaryCore(UnaryOp.Log, g => [g / x]); }
     /// <summary>Square root.</summary>
-    public Tensor Sqrt() { Tensor? r = null; r = UnaryCore(UnaryOp.Sqrt, g => [g * 0.5 / r!]); return r; }
+    public Tensor Sqrt() { Tensor? r = null; r = UnaryCore(UnaryOp.Sqrt, g => [g * 0.5 / r!], savesResult: true); return r; }
     /// <summary>1/sqrt(x).</summary>
-    public Tensor Rsqrt() { Tensor? r = null; r = UnaryCore(UnaryOp.Rsqrt, g => [g * -0.5 * r! * r! * r!]); return r; }
+    public Tensor Rsqrt() { Tensor? r = null; r = UnaryCore(UnaryOp.Rsqrt, g => [g * -0.5 * r! * r! * r!], savesResult: true); return r; }
     /// <summary>x².</summary>
     public Tensor Square() { var x = this; return UnaryCore(UnaryOp.Square, g => [g * 2.0 * x]); }
     /// <summary>1/x.</summary>
-    public Tensor Reciprocal() { Tensor? r = null; r = UnaryCore(UnaryOp.Reciprocal, g => [-g * r! * r!]); return r; }
+    public Tensor Reciprocal() { Tensor? r = null; r = UnaryCore(UnaryOp.Reciprocal, g => [-g * r! * r!], savesResult: true); return r; }
     /// <summary>sin(x).</summary>
     public Tensor Sin() { var x = this; return UnaryCore(UnaryOp.Sin, g => [g * x.Cos()]); }
     /// <summary>cos(x).</summary>
     public Tensor Cos() { var x = this; return UnaryCore(UnaryOp.Cos, g => [-g * x.Sin()]); }
     /// <summary>tanh(x).</summary>
-    public Tensor Tanh() { Tensor? r = null; r = UnaryCore(UnaryOp.Tanh, g => [g * (1.0 - r! * r!)]); return r; }
+    public Tensor Tanh() { Tensor? r = null; r = UnaryCore(UnaryOp.Tanh, g => [g * (1.0 - r! * r!)], savesResult: true); return r; }
     /// <summary>Logistic sigmoid.</summary>
-    public Tensor Sigmoid() { Tensor? r = null; r = UnaryCore(UnaryOp.Sigmoid, g => [g * r! * (1.0 - r!)]); return r; }
+    public Tensor Sigmoid() { Tensor? r = null; r = UnaryCore(UnaryOp.Sigmoid, g => [g * r! * (1.0 - r!)], savesResult: true); return r; }
     /// <summary>max(x, 0).</summary>
     public Tensor Relu()
     {
         // Backward from the output, as PyTorch's threshold_backward: relu(x) > 0 exactly where x > 0.
         Tensor? r = null;
-        r = UnaryCore(UnaryOp.Relu, g => [r!.ActivationGrad(UnaryGradOp.Relu, g)]);
+        r = UnaryCore(UnaryOp.Relu, g => [r!.ActivationGrad(UnaryGradOp.Relu, g)], savesResult: true);
         return r;
     }
     /// <summary>SiLU / swish: x·sigmoid(x).</summary>
@@ -210,7 +211,7 @@ public sealed partial class Tensor
             if (min is { } lo) inside = inside & (x >= lo);
             if (max is { } hi) inside = inside & (x <= hi);
             return [g * inside.To(g.DType)];
-        });
+        }, [x]);
         return r;
     }
 
@@ -267,7 +268,7 @@ public sealed partial class Tensor
         {
             var zero = ZerosLike(g);
             return [Where(cond, g, zero).SumToShape(a.Shape), Where(cond, zero, g).SumToShape(b.Shape)];
-        });
+        }, [cond]);
         _ = outShape;
         return r;
     }

@@ -14,23 +14,11 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">A tensor index, another device, or a value that does not broadcast to the region.</exception>
     public Tensor IndexPut(TensorIndex[] indices, Tensor value)
     {
-        ArgumentNullException.ThrowIfNull(indices);
-        ArgumentNullException.ThrowIfNull(value);
-        if (indices.Any(i => i.What == TensorIndex.Kind.Tensor))
-            throw new ArgumentException("IndexPut writes into a view of the region: use integers, ranges and steps (a tensor of indices selects a copy); for listed positions write them one by one or blend with Tensor.Where and a mask", nameof(indices));
-        if (value.Device != Device)
-            throw new ArgumentException($"IndexPut: the value is on {value.Device} but the tensor on {Device}: move it with .To(device)", nameof(value));
         Tensor result;
         using (GradMode.NoGrad())
         {
             result = ZerosLike(this) + Detach(); // a fresh copy we may write into
-            var regionShape = result.Index(indices).Shape; // what Python's x[indices] has
-            var filled = ZerosLike(result.Index(indices)) + value.Detach().To(DType); // [region], value broadcast
-            if (!filled.Shape.AsSpan().SequenceEqual(regionShape))
-                throw new ArgumentException($"IndexPut: a {ShapeString(value.Shape)} value does not broadcast to the region {ShapeString(regionShape)}", nameof(value));
-            // Integers become one-wide ranges so the region stays a view of the copy (squeezing a strided view copies).
-            var view = result.Index(AsViewIndices(indices)); // [region with the integer dims kept as 1]
-            view.CopyInPlace(filled.Reshape(view.Shape));
+            result.WriteRegion(indices, value, out _);
         }
         long[] valueShape = value.Shape;
         AutogradRecorder.Record(result, "index_put", [this, value], g =>
@@ -41,6 +29,29 @@ public sealed partial class Tensor
             return [kept, written];
         });
         return result;
+    }
+
+    /// <summary>Checks an <see cref="IndexPut"/>/<see cref="IndexPut_(TensorIndex[], Tensor)"/> argument pair and writes
+    /// <paramref name="value"/> (broadcast, cast to this dtype) into the region of this tensor's own storage; no
+    /// gradient is recorded. <paramref name="regionShape"/> is the shape Python's <c>x[indices]</c> has.</summary>
+    private void WriteRegion(TensorIndex[] indices, Tensor value, out long[] regionShape)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        ArgumentNullException.ThrowIfNull(value);
+        if (indices.Any(i => i.What == TensorIndex.Kind.Tensor))
+            throw new ArgumentException("IndexPut writes into a view of the region: use integers, ranges and steps (a tensor of indices selects a copy); for listed positions write them one by one or blend with Tensor.Where and a mask", nameof(indices));
+        if (value.Device != Device)
+            throw new ArgumentException($"IndexPut: the value is on {value.Device} but the tensor on {Device}: move it with .To(device)", nameof(value));
+        using var noGrad = GradMode.NoGrad();
+        regionShape = Index(indices).Shape;
+        int extra = value.Rank - regionShape.Length; // as PyTorch's setitem: leading size-1 dims of the value are dropped
+        if (extra > 0 && value.Shape.Take(extra).All(n => n == 1)) value = value.Reshape(value.Shape[extra..]);
+        var filled = ZerosLike(Index(indices)) + value.Detach().To(DType); // [region], value broadcast (a copy: value may alias us)
+        if (!filled.Shape.AsSpan().SequenceEqual(regionShape))
+            throw new ArgumentException($"IndexPut: a {ShapeString(value.Shape)} value does not broadcast to the region {ShapeString(regionShape)}", nameof(value));
+        // Integers become one-wide ranges so the region stays a view of this storage (squeezing a strided view copies).
+        var view = Index(AsViewIndices(indices)); // [region with the integer dims kept as 1]
+        view.CopyInPlace(filled.Reshape(view.Shape));
     }
 
     /// <summary>The same selection with each integer as a one-wide range and without inserted axes.</summary>

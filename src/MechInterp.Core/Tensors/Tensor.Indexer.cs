@@ -7,10 +7,16 @@ public sealed partial class Tensor
     /// <summary>
     /// NumPy/PyTorch-style indexing: <c>x[0, 1..^1, TensorIndex.None, TensorIndex.Ellipsis]</c>. Integers remove a
     /// dim, ranges and slices keep it (as views), None inserts a dim, Ellipsis fills the remaining dims, and a 1-D
-    /// integer tensor selects entries of its dim (a copy).
+    /// integer tensor selects entries of its dim (a copy). Setting writes into this tensor in place, as Python's
+    /// <c>act[:, pos] = value</c> does (see <see cref="IndexPut_(TensorIndex[], Tensor)"/>: autograd follows the write,
+    /// and a write that would corrupt a tensor saved for backward is refused there).
     /// </summary>
     [System.Runtime.CompilerServices.IndexerName("At")]
-    public Tensor this[params TensorIndex[] indices] => Index(indices);
+    public Tensor this[params TensorIndex[] indices]
+    {
+        get => Index(indices);
+        set => IndexPut_(indices, value);
+    }
 
     private Tensor Index(TensorIndex[] indices)
     {

@@ -21,7 +21,7 @@ public sealed partial class Tensor
         CheckRange(idx, Shape[d], $"IndexSelect on dim {d}");
         var x = this;
         var r = new Tensor(Backend.IndexSelect(Handle, d, idx.Handle));
-        AutogradRecorder.Record(r, "index_select", [x], g => [ZerosLike(x).IndexAdd(d, idx, g)]);
+        AutogradRecorder.Record(r, "index_select", [x], g => [ZerosLike(x).IndexAdd(d, idx, g)], [idx]);
         return r;
     }
 
@@ -34,7 +34,7 @@ public sealed partial class Tensor
         var x = this;
         var src = source.To(DType);
         var r = new Tensor(Backend.IndexAdd(Handle, d, idx.Handle, src.Handle));
-        AutogradRecorder.Record(r, "index_add", [x, src], g => [g, g.IndexSelect(d, idx)]);
+        AutogradRecorder.Record(r, "index_add", [x, src], g => [g, g.IndexSelect(d, idx)], [idx]);
         return r;
     }
 
@@ -47,7 +47,7 @@ public sealed partial class Tensor
         CheckRange(idx, Shape[d], $"Gather on dim {d}");
         var x = this;
         var r = new Tensor(Backend.Gather(Handle, d, idx.Handle));
-        AutogradRecorder.Record(r, "gather", [x], g => [ZerosLike(x).ScatterAdd(d, idx, g)]);
+        AutogradRecorder.Record(r, "gather", [x], g => [ZerosLike(x).ScatterAdd(d, idx, g)], [idx]);
         return r;
     }
 
@@ -61,7 +61,7 @@ public sealed partial class Tensor
         var x = this;
         var src = source.To(DType);
         var r = new Tensor(Backend.ScatterAdd(Handle, d, idx.Handle, src.Handle));
-        AutogradRecorder.Record(r, "scatter_add", [x, src], g => [g, ZeroPadTo(g.Gather(d, idx), src.Shape)]);
+        AutogradRecorder.Record(r, "scatter_add", [x, src], g => [g, ZeroPadTo(g.Gather(d, idx), src.Shape)], [idx]);
         return r;
     }
 
@@ -122,7 +122,7 @@ public sealed partial class Tensor
         var values = new Tensor(v);
         var indices = new Tensor(i);
         var x = this;
-        AutogradRecorder.Record(values, "topk", [x], g => [ZerosLike(x).ScatterAdd(d, indices, g)]);
+        AutogradRecorder.Record(values, "topk", [x], g => [ZerosLike(x).ScatterAdd(d, indices, g)], [indices]);
         return (values, indices);
     }
 
@@ -134,7 +134,7 @@ public sealed partial class Tensor
         var values = new Tensor(v);
         var indices = new Tensor(i);
         var x = this;
-        AutogradRecorder.Record(values, "sort", [x], g => [ZerosLike(x).ScatterAdd(d, indices, g)]);
+        AutogradRecorder.Record(values, "sort", [x], g => [ZerosLike(x).ScatterAdd(d, indices, g)], [indices]);
         return (values, indices);
     }
 

@@ -33,7 +33,7 @@ public sealed partial class Tensor
         var ae = a.Expand([.. batch, a.Shape[^2], k]);
         var be = b.Expand([.. batch, k, b.Shape[^1]]);
         var r = new Tensor(a.Backend.MatMul(ae.Handle, be.Handle));
-        AutogradRecorder.Record(r, "matmul", [ae, be], g => [g.MatMul(be.T), ae.T.MatMul(g)]);
+        AutogradRecorder.Record(r, "matmul", [ae, be], g => [g.MatMul(be.T), ae.T.MatMul(g)], [ae, be]);
         return r;
     }
 

@@ -10,7 +10,7 @@ public sealed partial class Tensor
         int d = NormalizeDim(dim, Rank);
         var x = this;
         var r = new Tensor(Backend.Softmax(Handle, d, log: false));
-        AutogradRecorder.Record(r, "softmax", [x], g => [r * (g - (g * r).Sum(d, keepDim: true))]);
+        AutogradRecorder.Record(r, "softmax", [x], g => [r * (g - (g * r).Sum(d, keepDim: true))], [r]);
         return r;
     }
 
@@ -20,7 +20,7 @@ public sealed partial class Tensor
         int d = NormalizeDim(dim, Rank);
         var x = this;
         var r = new Tensor(Backend.Softmax(Handle, d, log: true));
-        AutogradRecorder.Record(r, "log_softmax", [x], g => [g - r.Exp() * g.Sum(d, keepDim: true)]);
+        AutogradRecorder.Record(r, "log_softmax", [x], g => [g - r.Exp() * g.Sum(d, keepDim: true)], [r]);
         return r;
     }
 
@@ -33,7 +33,7 @@ public sealed partial class Tensor
         if (!DType.IsFloatingPoint()) throw new ArgumentException($"CausalSoftmax needs floating-point scores, got {DType}");
         var x = this;
         var r = CausalSoftmaxCore(scale, Shape[^1] - Shape[^2]);
-        AutogradRecorder.Record(r, "causal_softmax", [x], g => [r * (g - (g * r).Sum(-1, keepDim: true)) * scale]);
+        AutogradRecorder.Record(r, "causal_softmax", [x], g => [r * (g - (g * r).Sum(-1, keepDim: true)) * scale], [r]);
         return r;
     }
 
@@ -106,7 +106,7 @@ public sealed partial class Tensor
             if (w is not null) grads.Add((g * xhat).SumToShape([n]));
             if (b is not null) grads.Add(g.SumToShape([n]));
             return [.. grads];
-        });
+        }, [.. inputs]);
         return r;
     }
 
@@ -126,7 +126,7 @@ public sealed partial class Tensor
             var gx = w is null ? g : g * w;
             var dx = rrms * (gx - xhat * (gx * xhat).Mean(-1, keepDim: true));
             return w is null ? [dx] : [dx, (g * xhat).SumToShape([n])];
-        });
+        }, inputs);
         return r;
     }
 

@@ -81,7 +81,7 @@ public sealed partial class Tensor
             var gk = keepDim ? g : g.Unsqueeze(d);
             var hit = (x == rk).To(g.DType);
             return [gk * hit / hit.Sum(d, keepDim: true)];
-        });
+        }, [x, r]);
         return r;
     }
 
@@ -117,7 +117,7 @@ public sealed partial class Tensor
             var rk = keepDim ? r : r.Unsqueeze(d);
             var gk = keepDim ? g : g.Unsqueeze(d);
             return [gk * (x - rk).Exp()];
-        });
+        }, [x, r]);
         return r;
     }
 
@@ -156,7 +156,7 @@ public sealed partial class Tensor
         {
             var scale = Where(r == 0, ZerosLike(r), g / r);
             return [x * (unsqueeze ? scale.Unsqueeze(d) : scale)];
-        });
+        }, [x, r]);
         return r;
     }
 

@@ -13,10 +13,12 @@ public sealed partial class Tensor
         var target = ShapeUtil.InferReshape(Shape, shape);
         var src = this;
         Backends.TensorHandle h;
+        bool view = true;
         if (IsContiguous) h = Backend.View(Handle, target);
-        else if (Backends.StorageFacts.TryStridedView(this, target) is { } view) h = view;
+        else if (Backends.StorageFacts.TryStridedView(this, target) is { } strided) h = strided;
         else
         {
+            view = false;
             // The view keeps the copy's storage alive; this handle's own reference must go, or the buffer never
             // returns to the pool (every reshape of a permuted tensor leaked one buffer to the GC).
             using var copy = Backend.Contiguous(Handle);
@@ -25,6 +27,7 @@ public sealed partial class Tensor
         var result = new Tensor(h);
         var original = (long[])Shape.Clone();
         AutogradRecorder.Record(result, "reshape", [src], g => [g.Reshape(original)]);
+        if (view) result.MarkViewOf(src, x => x.Reshape(target));
         return result;
     }
 
@@ -62,6 +65,7 @@ public sealed partial class Tensor
         var inverse = new int[Rank];
         for (int i = 0; i < Rank; i++) inverse[norm[i]] = i;
         AutogradRecorder.Record(result, "permute", [this], g => [g.Permute(inverse)]);
+        result.MarkViewOf(this, x => x.Permute(norm));
         return result;
     }
 
@@ -84,18 +88,30 @@ public sealed partial class Tensor
         if (d < 0 || d > Rank) throw new ArgumentOutOfRangeException(nameof(dim), dim, $"Unsqueeze dim must be in {-Rank - 1}..{Rank}");
         var shape = Shape.ToList();
         shape.Insert(d, 1);
-        return Reshape([.. shape]);
+        return ReshapeSizeOnes([.. shape]);
     }
 
     /// <summary>Removes size-1 dims (all of them, or just <paramref name="dim"/>).</summary>
     public Tensor Squeeze(int? dim = null)
     {
-        if (dim is null) return Reshape(Shape.Where(s => s != 1).ToArray());
+        if (dim is null) return ReshapeSizeOnes(Shape.Where(s => s != 1).ToArray());
         int d = NormalizeDim(dim.Value, Rank);
         if (Shape[d] != 1) return this;
         var shape = Shape.ToList();
         shape.RemoveAt(d);
-        return Reshape([.. shape]);
+        return ReshapeSizeOnes([.. shape]);
+    }
+
+    /// <summary>A reshape that only inserts or removes size-1 dims: always a view, of strided tensors too (a
+    /// <see cref="Select"/> of a sliced tensor writes through to it, as in PyTorch).</summary>
+    private Tensor ReshapeSizeOnes(long[] shape)
+    {
+        if (IsContiguous || NumElements == 0) return Reshape(shape);
+        var result = new Tensor(Backend.View(Handle, shape));
+        var original = (long[])Shape.Clone();
+        AutogradRecorder.Record(result, "reshape", [this], g => [g.Reshape(original)]);
+        result.MarkViewOf(this, x => x.Reshape(shape));
+        return result;
     }
 
     /// <summary>Broadcasts to <paramref name="shape"/> without copying (-1 keeps a dim).</summary>
@@ -118,6 +134,7 @@ public sealed partial class Tensor
         var result = new Tensor(Backend.Expand(Handle, target));
         var original = (long[])Shape.Clone();
         AutogradRecorder.Record(result, "expand", [this], g => [g.SumToShape(original)]);
+        result.MarkViewOf(this, x => x.Expand(target), overlapping: ShapeUtil.NumElements(target) > ShapeUtil.NumElements(original));
         return result;
     }
 
@@ -151,6 +168,7 @@ public sealed partial class Tensor
         var result = new Tensor(Backend.Narrow(Handle, d, start, length, step));
         var original = (long[])Shape.Clone();
         AutogradRecorder.Record(result, "slice", [this], g => [SliceBackward(g, original, d, start, length, step)]);
+        result.MarkViewOf(this, x => x.Slice(d, start, start + length * step, step));
         return result;
     }
 
@@ -160,7 +178,8 @@ public sealed partial class Tensor
         return Zeros(original, g.DType, g.Device).IndexAdd(dim, index, g);
     }
 
-    /// <summary>Index <paramref name="index"/> of <paramref name="dim"/>, removing that dim (a view).</summary>
+    /// <summary>Index <paramref name="index"/> of <paramref name="dim"/>, removing that dim (a view, also of a strided
+    /// tensor: writing into it writes into this tensor).</summary>
     public Tensor Select(int dim, long index)
     {
         int d = NormalizeDim(dim, Rank);

@@ -54,6 +54,7 @@ public sealed partial class Tensor : IDisposable
         var h = _handle;
         _handle = null;
         h?.Dispose();
+        if (GradFn is { } node) node.Disposed = true;
         GradFn = null;
     }
 

@@ -46,6 +46,9 @@ public sealed class ForwardOptionsTests
             for (int l = 0; l < 2; l++)
                 HookTestUtil.Close(model.Forward(cache["resid_pre", l], new ForwardOptions { StartAtLayer = l }), logits, 1e-5, $"start at {l}");
             HookTestUtil.Close(model.Forward(cache["resid_post", 1], new ForwardOptions { StartAtLayer = 2 }), oracle, 1e-4, "start at n_layers");
+            HookTestUtil.Close(model.Forward(cache["resid_pre", 1], new ForwardOptions { StartAtLayer = -1 }), logits, 1e-5, "start at -1 (the last block)");
+            HookTestUtil.Close(model.Forward(cache["resid_pre", 0], new ForwardOptions { StartAtLayer = -2, StopAtLayer = -1 }), cache["resid_pre", 1], 1e-6, "-2 → -1");
+            Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward(cache["resid_pre", 0], new ForwardOptions { StartAtLayer = -3 }));
             var loss = model.Forward(input, new ForwardOptions { ReturnType = ReturnType.Loss }).Item<float>();
             var resumed = model.Forward(cache["resid_pre", 1], new ForwardOptions { StartAtLayer = 1, ReturnType = ReturnType.Loss, Tokens = input });
             Assert.True(Math.Abs(loss - resumed.Item<float>()) <= 1e-5, $"resumed loss {resumed.Item<float>()} vs {loss}");

@@ -6,9 +6,10 @@ internal sealed partial class CpuBackend
     public TensorHandle View(TensorHandle x, long[] shape)
     {
         var h = H(x);
-        if (!h.IsContiguous)
-            throw new InvalidOperationException($"View to {Tensor.ShapeString(shape)} needs a contiguous tensor, got a strided view of shape {Tensor.ShapeString(h.ShapeArray)}: make it contiguous first");
-        return h.ViewOf(h.Offset, (long[])shape.Clone(), ShapeUtil.ContiguousStrides(shape));
+        if (h.IsContiguous) return h.ViewOf(h.Offset, (long[])shape.Clone(), ShapeUtil.ContiguousStrides(shape));
+        var strides = ShapeUtil.ViewStrides(h.ShapeArray, h.Strides, shape)
+            ?? throw new InvalidOperationException($"View to {Tensor.ShapeString(shape)} needs a contiguous tensor or compatible strides, got a strided view of shape {Tensor.ShapeString(h.ShapeArray)}: make it contiguous first");
+        return h.ViewOf(h.Offset, (long[])shape.Clone(), strides);
     }
 
     /// <inheritdoc />

@@ -39,6 +39,9 @@ internal sealed class CpuHandle : TensorHandle
     public override DType DType => Storage.DType;
 
     /// <inheritdoc />
+    public override long WriteVersion => Storage.Version;
+
+    /// <inheritdoc />
     public override IBackend Backend => CpuBackend.Instance;
 
     /// <summary>Rank.</summary>

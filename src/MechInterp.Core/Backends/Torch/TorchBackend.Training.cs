@@ -60,7 +60,7 @@ internal sealed partial class TorchBackend
     /// <inheritdoc />
     public void AdamStepInPlace(TensorHandle param, TensorHandle grad, TensorHandle expAvg, TensorHandle expAvgSq, AdamStepArgs args)
     {
-        TTensor p = T(param), g = T(grad), m = T(expAvg), v = T(expAvgSq);
+        TTensor p = Written(param), g = T(grad), m = Written(expAvg), v = Written(expAvgSq);
         TTensor? l2Grad = null;
         try
         {

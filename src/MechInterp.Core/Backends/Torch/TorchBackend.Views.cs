@@ -8,14 +8,14 @@ internal sealed partial class TorchBackend
         var t = T(x);
         if (ShapeUtil.NumElements(shape) != t.numel())
             throw new ArgumentException($"View: cannot view {Tensor.ShapeString(x.Shape)} as {Tensor.ShapeString(shape)} (element counts differ)", nameof(shape));
-        return Wrap(t.view(shape));
+        return WrapView(t.view(shape), x);
     }
 
     /// <inheritdoc />
-    public TensorHandle Permute(TensorHandle x, int[] dims) => Wrap(T(x).permute(Array.ConvertAll(dims, d => (long)d)));
+    public TensorHandle Permute(TensorHandle x, int[] dims) => WrapView(T(x).permute(Array.ConvertAll(dims, d => (long)d)), x);
 
     /// <inheritdoc />
-    public TensorHandle Expand(TensorHandle x, long[] shape) => Wrap(T(x).expand(shape));
+    public TensorHandle Expand(TensorHandle x, long[] shape) => WrapView(T(x).expand(shape), x);
 
     /// <inheritdoc />
     public TensorHandle Narrow(TensorHandle x, int dim, long start, long length, long step = 1)
@@ -26,20 +26,20 @@ internal sealed partial class TorchBackend
         if (start < 0 || length < 0 || (length > 0 && last >= size) || start > size)
             throw new ArgumentOutOfRangeException(nameof(start), $"Narrow(dim {dim}, start {start}, length {length}, step {step}) is outside dim {dim} of size {size} in {Tensor.ShapeString(x.Shape)}");
         var t = T(x);
-        if (step == 1) return Wrap(t.narrow(dim, start, length));
+        if (step == 1) return WrapView(t.narrow(dim, start, length), x);
         // slice's end is exclusive: one past the last element taken, so exactly `length` elements result.
         long end = length == 0 ? start : last + 1;
-        return Wrap(t.slice(dim, start, end, step));
+        return WrapView(t.slice(dim, start, end, step), x);
     }
 
     /// <inheritdoc />
     public bool IsContiguous(TensorHandle x) => T(x).is_contiguous();
 
     /// <inheritdoc />
-    public void CopyInPlace(TensorHandle destination, TensorHandle source) => T(destination).copy_(T(source));
+    public void CopyInPlace(TensorHandle destination, TensorHandle source) => Written(destination).copy_(T(source));
 
     /// <inheritdoc />
-    public void AddBiasInPlace(TensorHandle x, TensorHandle bias) => T(x).add_(T(bias));
+    public void AddBiasInPlace(TensorHandle x, TensorHandle bias) => Written(x).add_(T(bias));
 
     /// <inheritdoc />
     public TensorHandle Contiguous(TensorHandle x)

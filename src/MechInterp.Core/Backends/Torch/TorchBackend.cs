@@ -42,6 +42,17 @@ internal sealed partial class TorchBackend : IBackend, ICrossDeviceBackend, IFus
     /// <summary>Wraps a new native tensor (ownership passes to the handle).</summary>
     private TorchHandle Wrap(TTensor t) => new(this, t);
 
+    /// <summary>Wraps a native view of <paramref name="of"/>'s storage (it shares the write counter).</summary>
+    private TorchHandle WrapView(TTensor t, TensorHandle of) => new(this, t, (TorchHandle)of);
+
+    /// <summary>The native tensor of a handle about to be written in place, its write counter bumped first.</summary>
+    private TTensor Written(TensorHandle h)
+    {
+        var t = T(h);
+        ((TorchHandle)h).MarkWritten();
+        return t;
+    }
+
     // ---------- creation and transfer ----------
 
     /// <inheritdoc />
