@@ -2,7 +2,7 @@
 // memorises its training set, then — long after, under strong weight decay — generalises, and its embedding ends up
 // concentrated on a few Fourier frequencies. Trains until the test accuracy reaches 99% (or the epoch budget runs
 // out) and prints the accuracies over training, the embedding's Fourier spectrum and its key frequencies.
-// dotnet run -c Release [-- <device> <max epochs> <modulus> <train fraction>]
+// dotnet run -c Release [-- <device> <max epochs> <modulus> <train fraction> <checkpoint folder> <checkpoint every>]
 using System.Globalization;
 using MechInterp;
 using MechInterp.Analysis;
@@ -13,6 +13,8 @@ var device = args.Length > 0 ? Device.Parse(args[0]) : Device.Cpu;
 int maxEpochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 25_000;
 int p = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 113;
 double fraction = args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 0.3;
+string? checkpoints = args.Length > 4 ? args[4] : null;
+int checkpointEvery = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 0;
 
 var data = new ModularAddition(p, fraction, seed: 598, device);
 var model = new HookedTransformer(new HookedTransformerConfig
@@ -24,7 +26,7 @@ model.InitWeights(new Generator(999));
 var options = new TrainerOptions
 {
     Steps = maxEpochs, LearningRate = 1e-3, WeightDecay = 1.0, Beta1 = 0.9, Beta2 = 0.98, MaxGradNorm = null,
-    WarmupSteps = 10, EvalEvery = 100, ReportEvery = 100,
+    WarmupSteps = 10, EvalEvery = 100, ReportEvery = 100, CheckpointDirectory = checkpoints, CheckpointEvery = checkpointEvery,
 };
 using var stop = new CancellationTokenSource();
 int? memorised = null, grokked = null;
