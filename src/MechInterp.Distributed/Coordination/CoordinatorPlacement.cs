@@ -5,9 +5,13 @@ namespace MechInterp.Distributed.Coordination;
 
 /// <summary>Places a grain on the silo whose name is the grain's key: the coordinator lives on the coordinator silo,
 /// whichever silo or client first calls it (a worker polling before the driver submits would otherwise host it).</summary>
+/// <remarks>The grain is not registered in the grain directory: its place follows from its key alone. A directory entry
+/// would live in the partition of some other silo, and when that silo dies the entry goes with it and the coordinator
+/// (whose state is in memory) could be activated afresh, losing its jobs: the one failure this package must survive.</remarks>
 [GenerateSerializer, Immutable]
 internal sealed class CoordinatorPlacement : PlacementStrategy
 {
+    public override bool IsUsingGrainDirectory => false;
 }
 
 /// <summary>Marks a grain class for <see cref="CoordinatorPlacement"/>.</summary>

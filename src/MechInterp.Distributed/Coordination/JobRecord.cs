@@ -46,8 +46,12 @@ internal sealed class JobRecord(string id, DistributedJob job)
         }
         if (lease.UnitId < 0 || lease.UnitId >= _results.Length) throw new ArgumentException($"job {Id} has no unit {lease.UnitId}");
         if (_results[lease.UnitId] is not null) { _duplicates++; return false; }
-        if (result.Values.Length != lease.Count)
-            throw new ArgumentException($"job {Id} unit {lease.UnitId}: {result.Values.Length} values came back for {lease.Count} items");
+        int expected = Job.ValuesPerUnit(lease.Count);
+        if (result.Values.Length != expected)
+        {
+            Fail(worker, lease, $"{result.Values.Length} values came back where {expected} were due (do all silos run the same version?)");
+            return false;
+        }
         _results[lease.UnitId] = result.Values;
         _records[lease.UnitId]++;
         _inFlight.Remove(lease.UnitId);

@@ -45,6 +45,9 @@ public abstract record DistributedJob
     /// for jobs without a plan).</summary>
     internal abstract List<(long First, int Count)> Split(long[]? shape);
 
+    /// <summary>Numbers a unit of <paramref name="items"/> items sends back.</summary>
+    internal virtual int ValuesPerUnit(int items) => items;
+
     /// <summary>Contiguous ranges of at most <paramref name="perUnit"/> of <paramref name="items"/> items.</summary>
     internal static List<(long First, int Count)> Ranges(long items, long perUnit)
     {

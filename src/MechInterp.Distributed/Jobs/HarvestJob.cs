@@ -53,6 +53,9 @@ public sealed record HarvestJob : DistributedJob
     /// <param name="unit">A unit id.</param>
     public string UnitFolder(int unit) => Path.Combine(OutputFolder, $"unit_{unit:D5}");
 
+    /// <summary>A harvest unit sends back one number: the batches it wrote.</summary>
+    internal override int ValuesPerUnit(int items) => 1;
+
     internal override List<(long First, int Count)> Split(long[]? shape) => Ranges(Tokens.Batch, SequencesPerUnit);
 
     internal Saes.ActivationStoreOptions StoreOptions() => new()

@@ -17,14 +17,11 @@ internal sealed class HarvestExecutor : IUnitExecutor
         var model = replica.Model(harvest);
         string folder = harvest.UnitFolder(lease.UnitId);
         string scratch = $"{folder}.{Guid.NewGuid():N}.partial";
-        int written;
-        using (Tensor.Scope())
-        {
-            var all = harvest.Tokens.ToTensor(model.Device);
-            var tokens = all.Narrow(0, lease.First, lease.Count);
-            cancellationToken.ThrowIfCancellationRequested();
-            written = ActivationShards.Write(new ActivationStore(model, tokens, harvest.Hooks, harvest.StoreOptions()), scratch);
-        }
+        var ids = harvest.Tokens.Ids.AsSpan((int)(lease.First * harvest.Tokens.Positions), lease.Count * harvest.Tokens.Positions).ToArray();
+        var tokens = new TokenBatch(ids, lease.Count, harvest.Tokens.Positions).ToTensor(model.Device);
+        cancellationToken.ThrowIfCancellationRequested();
+        // No tensor scope around the store: ActivationShards.Write frees each batch once it is on disk.
+        int written = ActivationShards.Write(new ActivationStore(model, tokens, harvest.Hooks, harvest.StoreOptions()), scratch);
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); // an earlier, abandoned run of this unit
         Directory.Move(scratch, folder);
         return new UnitResult([written]);
