@@ -16,6 +16,8 @@ SweepOptions o;
 try { o = SweepOptions.Parse(args); }
 catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
 
+if (o.WorkerName is { } worker) return await WorkerProcesses.RunWorker(worker, o.PrimaryPort, o.Parent);
+
 var model = HookedTransformer.FromPretrained(o.Model);
 var (job, baseTokens, sourceTokens, metric) = Prompts.Make(model, o);
 Console.WriteLine($"model {o.Model}: {model.Config.NLayers} layers, {model.Config.NHeads} heads; prompts [{o.Batch}, {o.Positions}]; " +
@@ -43,8 +45,10 @@ var single = Single();
 Console.WriteLine($"single process: {single.Length} cells in {watch.ElapsedMilliseconds} ms");
 
 watch.Restart();
-await using var cluster = await LoopbackCluster.StartAsync(o.Silos).WaitAsync(TimeSpan.FromMinutes(2));
-Console.WriteLine($"cluster: coordinator + {o.Silos} worker silo(s) on 127.0.0.1 up in {watch.ElapsedMilliseconds} ms");
+await using var cluster = await LoopbackCluster.StartAsync(o.InProcess ? o.Silos : 0).WaitAsync(TimeSpan.FromMinutes(2));
+await using var processes = o.InProcess ? null : WorkerProcesses.Start(o.Silos, cluster.PrimaryEndpoint);
+if (processes is not null) await WorkerProcesses.WaitForMembers(cluster.Coordinator, o.Silos, TimeSpan.FromMinutes(2));
+Console.WriteLine($"cluster: coordinator + {o.Silos} worker silo(s) {(o.InProcess ? "in this process" : "in their own processes")} on 127.0.0.1, up in {watch.ElapsedMilliseconds} ms");
 
 bool killed = false;
 var progress = new ConsoleProgress(p =>
@@ -54,7 +58,8 @@ var progress = new ConsoleProgress(p =>
     {
         killed = true;
         Console.WriteLine("  killing worker-1 (no grace: its lease stays with it until membership declares it dead)");
-        _ = cluster.KillWorkerAsync(0);
+        if (processes is not null) processes.Kill(0);
+        else _ = cluster.KillWorkerAsync(0);
     }
 });
 watch.Restart();

@@ -12,10 +12,15 @@ internal sealed record SweepOptions
     public bool Kill { get; init; }
     public bool Bench { get; init; }
     public int Repeats { get; init; } = 3;
+    public bool InProcess { get; init; }
+    public string? WorkerName { get; init; }
+    public int PrimaryPort { get; init; }
+    public int Parent { get; init; }
 
     public const string Usage = """
         usage: dotnet run --project samples/DistributedSweep -c Release -- [options]
-          --silos N            worker silos on loopback (default 3)
+          --silos N            worker silos on loopback (default 3), each its own process
+          --in-process         the worker silos as Orleans hosts in this process instead (still over TCP)
           --model PATH|ID      model folder or Hugging Face id every silo loads (default: the gpt2-tiny test fixture)
           --activation NAME    z (heads by position, default), resid_pre, attn_out, mlp_out (by position)
           --cells-per-unit N   cells of the sweep per unit (default 8; 0 = one layer per unit)
@@ -43,6 +48,10 @@ internal sealed record SweepOptions
                 "--kill" => o with { Kill = true },
                 "--bench" => o with { Bench = true },
                 "--repeats" => o with { Repeats = Int() },
+                "--in-process" => o with { InProcess = true },
+                "--worker" => o with { WorkerName = Next() },
+                "--primary-port" => o with { PrimaryPort = Int() },
+                "--parent" => o with { Parent = Int() },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown option '{args[i]}'\n{Usage}"),
             };

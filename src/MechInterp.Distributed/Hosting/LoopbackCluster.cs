@@ -19,11 +19,16 @@ public sealed class LoopbackCluster : IAsyncDisposable
 {
     private readonly List<IHost?> _workers;
 
-    private LoopbackCluster(IHost coordinator, List<IHost?> workers)
+    private LoopbackCluster(IHost coordinator, List<IHost?> workers, IPEndPoint primary)
     {
         Coordinator = coordinator;
         _workers = workers;
+        PrimaryEndpoint = primary;
     }
+
+    /// <summary>The coordinator silo's endpoint, which every silo of the cluster joins through (development
+    /// clustering keeps the membership table there); hand it to <see cref="JoinWorker"/> in another process.</summary>
+    public IPEndPoint PrimaryEndpoint { get; }
 
     /// <summary>The coordinator silo's host.</summary>
     public IHost Coordinator { get; }
@@ -54,7 +59,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
             options.ConfigureSilo?.Invoke(-1, silo);
         });
         await coordinator.StartAsync(cancellationToken);
-        var cluster = new LoopbackCluster(coordinator, []);
+        var cluster = new LoopbackCluster(coordinator, [], primary);
         try
         {
             var started = new List<Task>();
@@ -77,6 +82,23 @@ public sealed class LoopbackCluster : IAsyncDisposable
             throw;
         }
         return cluster;
+    }
+
+    /// <summary>A worker silo host (not started) that joins the loopback cluster whose coordinator listens at
+    /// <paramref name="primary"/>, e.g. from another process, on free loopback ports of its own.</summary>
+    /// <param name="primary">The cluster's <see cref="PrimaryEndpoint"/>.</param>
+    /// <param name="name">The silo's name (how the coordinator reports it).</param>
+    /// <param name="options">The same options the cluster was started with.</param>
+    public static IHost JoinWorker(IPEndPoint primary, string name, LoopbackClusterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(primary);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        options ??= new LoopbackClusterOptions();
+        return Build(options, name, FreePort(), FreePort(), primary, silo =>
+        {
+            silo.AddMechInterpWorker(o => options.Worker?.Invoke(o));
+            options.ConfigureSilo?.Invoke(0, silo);
+        });
     }
 
     /// <summary>Stops worker <paramref name="index"/> as a crash would: no unit in hand is finished, no lease handed
