@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs MechInterp.Core, MechInterp.Hooks, MechInterp.Saes and MechInterp.Interactive (.nupkg + .snupkg) into a local folder feed and checks
+# Packs MechInterp.Core, MechInterp.Hooks, MechInterp.Saes, MechInterp.Interactive and MechInterp.Distributed (.nupkg + .snupkg) into a local folder feed and checks
 # what is inside them: metadata, README, XML docs, symbols, nothing from tests/ or samples/.
 #   feed:    $MECHINTERP_FEED (default artifacts/feed), holding VERSION with the packed version
 #   version: $MECHINTERP_PACK_VERSION (default 0.1.0-ci.<UTC timestamp>, so a package cache never serves a stale build)
@@ -7,11 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FEED=${MECHINTERP_FEED:-$PWD/artifacts/feed}
 VERSION=${MECHINTERP_PACK_VERSION:-0.1.0-ci.$(date -u +%Y%m%d%H%M%S)}
-PACKAGES=(MechInterp.Core MechInterp.Hooks MechInterp.Saes MechInterp.Interactive)
+PACKAGES=(MechInterp.Core MechInterp.Hooks MechInterp.Saes MechInterp.Interactive MechInterp.Distributed)
 
 rm -rf "$FEED" && mkdir -p "$FEED"
 # One build of the libraries (a no-op after `dotnet test -c Release`); the packs then only change the package version.
-for p in MechInterp.Saes MechInterp.Interactive; do timeout 900 dotnet build "src/$p" -c Release --nologo -v quiet; done
+for p in MechInterp.Saes MechInterp.Interactive MechInterp.Distributed; do timeout 900 dotnet build "src/$p" -c Release --nologo -v quiet; done
 for p in "${PACKAGES[@]}"; do
   timeout 300 dotnet pack "src/$p" -c Release --no-build --nologo -v quiet -o "$FEED" -p:PackageVersion="$VERSION"
 done
@@ -47,4 +47,6 @@ grep -q 'buildTransitive/MechInterp.Core.targets' <<<"$(unzip -Z1 "$FEED/MechInt
   || fail "MechInterp.Core: buildTransitive/MechInterp.Core.targets (the libtorch loader fix for NuGet users) is missing"
 grep -qF "<dependency id=\"MechInterp.Core\" version=\"$VERSION\"" <<<"$(unzip -p "$FEED/MechInterp.Hooks.$VERSION.nupkg" MechInterp.Hooks.nuspec)" \
   || fail "MechInterp.Hooks does not depend on MechInterp.Core $VERSION"
+grep -qF "<dependency id=\"MechInterp.Saes\" version=\"$VERSION\"" <<<"$(unzip -p "$FEED/MechInterp.Distributed.$VERSION.nupkg" MechInterp.Distributed.nuspec)" \
+  || fail "MechInterp.Distributed does not depend on MechInterp.Saes $VERSION"
 echo "feed: $FEED (version $VERSION)"

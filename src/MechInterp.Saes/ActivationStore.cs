@@ -108,7 +108,9 @@ public sealed class ActivationStore
             var b = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var h in _hooks)
             {
-                var rows = order is null ? all[h].Narrow(0, s, batch) : all[h].IndexSelect(0, order.Narrow(0, s, batch));
+                // Unshuffled rows are a view of the buffer, which is freed below: copy them out (Clone, not Contiguous,
+                // which returns a contiguous view itself).
+                var rows = order is null ? all[h].Narrow(0, s, batch).Clone() : all[h].IndexSelect(0, order.Narrow(0, s, batch));
                 b[h] = rows.Contiguous().DetachFromScopes();
             }
             result.Add(b);
@@ -117,7 +119,7 @@ public sealed class ActivationStore
         {
             var rest = n - full;
             var remainder = final || rest == 0 ? null
-                : (order is null ? all[h].Narrow(0, full, rest) : all[h].IndexSelect(0, order.Narrow(0, full, rest))).Contiguous().DetachFromScopes();
+                : (order is null ? all[h].Narrow(0, full, rest).Clone() : all[h].IndexSelect(0, order.Narrow(0, full, rest))).Contiguous().DetachFromScopes();
             foreach (var t in buffer[h]) t.Dispose();
             buffer[h].Clear();
             if (remainder is not null) buffer[h].Add(remainder);

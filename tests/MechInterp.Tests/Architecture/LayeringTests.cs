@@ -69,16 +69,17 @@ public sealed class LayeringTests
             ".Handle / .Backend used outside Tensors, Autograd and Backends (add an internal Tensor member instead)");
 
     [Theory]
-    [InlineData("MechInterp.Core", new[] { "MechInterp.Hooks", "MechInterp.Saes" })]
-    [InlineData("MechInterp.Hooks", new[] { "MechInterp.Saes" })]
+    [InlineData("MechInterp.Core", new[] { "MechInterp.Hooks", "MechInterp.Saes", "MechInterp.Distributed" })]
+    [InlineData("MechInterp.Hooks", new[] { "MechInterp.Saes", "MechInterp.Distributed" })]
+    [InlineData("MechInterp.Saes", new[] { "MechInterp.Distributed" })]
     public void LowerLayersDoNotReferenceHigherOnes(string project, string[] higher)
     {
         var csproj = File.ReadAllText(Path.Combine(Root, "src", project, project + ".csproj"));
         foreach (var h in higher)
-            Assert.False(csproj.Contains(h + ".csproj", StringComparison.Ordinal), $"{project} references {h}: the layers go Saes → Hooks → Core");
+            Assert.False(csproj.Contains(h + ".csproj", StringComparison.Ordinal), $"{project} references {h}: the layers go Distributed → Saes → Hooks → Core");
         var forbidden = higher.Contains("MechInterp.Hooks")
-            ? new[] { "MechInterp.Saes", "MechInterp.Patching", "MechInterp.Analysis", "MechInterp.Visualization" }
-            : new[] { "MechInterp.Saes" };
+            ? new[] { "MechInterp.Saes", "MechInterp.Distributed", "MechInterp.Patching", "MechInterp.Analysis", "MechInterp.Visualization" }
+            : higher;
         var namespaces = new Regex(@"^\s*using\s+(" + string.Join("|", forbidden.Select(Regex.Escape)) + @")\b");
         NoMatches(Sources(Path.Combine("src", project)), namespaces, _ => false, $"{project} uses a namespace of a higher layer");
     }
@@ -93,7 +94,7 @@ public sealed class LayeringTests
     }
 
     /// <summary>Namespaces follow folders: the project's root namespace (MechInterp; MechInterp.Saes for the SAE
-    /// package) + the folder path inside the project (Backends/Cpu → MechInterp.Backends.Cpu), except that the surface a TransformerLens user types every day lives in
+    /// package, MechInterp.Distributed for the cluster package) + the folder path inside the project (Backends/Cpu → MechInterp.Backends.Cpu), except that the surface a TransformerLens user types every day lives in
     /// <c>MechInterp</c> itself whatever its folder (docs/architecture.md states the rule).</summary>
     [Fact]
     public void NamespacesFollowFoldersOrAreTheUserFacingRoot()
@@ -104,8 +105,8 @@ public sealed class LayeringTests
             var m = Regex.Match(File.ReadAllText(f), @"^namespace\s+([A-Za-z0-9_.]+)", RegexOptions.Multiline);
             if (!m.Success) { bad.Add($"{Rel(f)}: no namespace"); continue; }
             var segments = Rel(Path.GetDirectoryName(f)!).Split(Path.DirectorySeparatorChar); // src/<Project>/...
-            // A project's root namespace is MechInterp, except the SAE package's, which is MechInterp.Saes.
-            string root = segments[1] == "MechInterp.Saes" ? "MechInterp.Saes" : "MechInterp";
+            // A project's root namespace is MechInterp, except the SAE and cluster packages': MechInterp.Saes, MechInterp.Distributed.
+            string root = segments[1] is "MechInterp.Saes" or "MechInterp.Distributed" ? segments[1] : "MechInterp";
             string folder = string.Join(".", new[] { root }.Concat(segments.Skip(2)));
             string ns = m.Groups[1].Value;
             if (ns != "MechInterp" && ns != folder) bad.Add($"{Rel(f)}: namespace {ns}, folder says {folder} (or MechInterp for user-facing types)");
