@@ -17,19 +17,8 @@ public enum ReturnType
 /// the ones every model takes (<see cref="CommonForwardOptions"/>) and the decoder's own.</summary>
 public sealed record ForwardOptions : CommonForwardOptions
 {
-<<<<<<< HEAD
-    /// <summary>Run from this layer: the input is then the residual stream [batch, pos, d_model] entering it.</summary>
-=======
-    /// <summary>What to return.</summary>
-    public ReturnType ReturnType { get; init; } = ReturnType.Logits;
-    /// <summary>Loss per token [batch, pos-1] instead of the mean.</summary>
-    public bool LossPerToken { get; init; }
-    /// <summary>[batch, pos] with 1 for real tokens and 0 for padding (left or right). With left padding, position
-    /// ids count from each row's first real token, as in TransformerLens.</summary>
-    public Tensor? AttentionMask { get; init; }
     /// <summary>Run from this layer: the input is then the residual stream [batch, pos, d_model] entering it (negative
     /// counts from the end, as TransformerLens's <c>start_at_layer=-1</c>).</summary>
->>>>>>> parity
     public int? StartAtLayer { get; init; }
     /// <summary>Prepend BOS when the input is text (null = the model's default).</summary>
     public bool? PrependBos { get; init; }

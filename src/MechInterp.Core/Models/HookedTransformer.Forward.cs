@@ -34,12 +34,7 @@ public sealed partial class HookedTransformer
     public ForwardOutput ForwardFull(Tensor input, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
-<<<<<<< HEAD
-        int start = options.StartAtLayer ?? 0;
-=======
-        if (options.TokenTypeIds is not null) throw new ArgumentException("TokenTypeIds are for encoder models (HookedEncoder); a decoder has no token types: leave ForwardOptions.TokenTypeIds null", nameof(options));
         int start = options.StartAtLayer is { } a ? (a < 0 ? a + Config.NLayers : a) : 0; // negative counts from the end, as blocks[start:]
->>>>>>> parity
         int stop = options.StopAtLayer is { } s ? (s < 0 ? s + Config.NLayers : s) : Config.NLayers;
         if (start < 0 || start > Config.NLayers) throw new ArgumentOutOfRangeException(nameof(options), $"StartAtLayer {options.StartAtLayer} is outside {-Config.NLayers}..{Config.NLayers} (negative counts from the end)");
         if (stop < start || stop > Config.NLayers) throw new ArgumentOutOfRangeException(nameof(options), $"StopAtLayer {options.StopAtLayer} must be in {start}..{Config.NLayers}");
